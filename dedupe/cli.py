@@ -1,0 +1,212 @@
+"""Command line: argument parsing and rendering only; the work happens in ``dedupe.pipeline``.
+
+Exit codes: 0 success, 1 runtime error, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from dedupe import __version__
+from dedupe.config import Config, config_keys, dump_config, load_config, parse_override
+from dedupe.errors import DedupeError, UsageError
+from dedupe.pipeline import cluster_articles
+from dedupe.readers import read_paths
+from dedupe.reports import render_csv, render_json, render_text
+
+log = logging.getLogger("dedupe")
+
+_CLUSTER_EPILOG = """\
+examples:
+  dedupe cluster articles/                      # a folder of .txt/.jsonl/.csv/.html files
+  dedupe cluster export.jsonl --format json -o clusters.json
+  dedupe cluster a.jsonl b.csv --verify-containment-threshold 0.3 --cluster-time-window-days 3
+
+Every config.yaml key has a flag: section.key -> --section-key (see 'dedupe config show').
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` owns the exit code."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _override_flag(key: str) -> str:
+    return "--" + key.replace(".", "-").replace("_", "-")
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c", "--config", type=Path, help="YAML config file (default: built-in defaults)"
+    )
+    group = parser.add_argument_group("config overrides (each mirrors a config.yaml key)")
+    for key, kind in config_keys().items():
+        if kind is tuple:
+            continue
+        group.add_argument(
+            _override_flag(key),
+            dest=f"override:{key}",
+            metavar=kind.__name__.upper(),
+            help=f"set {key}",
+        )
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dedupe",
+        description="Find syndicated and near-duplicate news articles, in any language.",
+        epilog="example: dedupe cluster examples/news.jsonl",
+    )
+    parser.add_argument("--version", action="version", version=f"dedupe {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    cluster = sub.add_parser(
+        "cluster",
+        help="group articles that share wording and print a report",
+        description="Group articles that share wording (copies, trims and rewrites of one text).",
+        epilog=_CLUSTER_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cluster.add_argument("paths", nargs="+", help="files or folders to read; '-' reads JSONL stdin")
+    cluster.add_argument(
+        "-f", "--format", choices=("text", "json", "csv"), default="text", help="report format"
+    )
+    cluster.add_argument("-o", "--output", type=Path, help="write the report here, not stdout")
+    cluster.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    cluster.add_argument("-v", "--verbose", action="store_true", help="stage timings on stderr")
+    cluster.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _add_config_options(cluster)
+
+    config = sub.add_parser(
+        "config",
+        help="show or validate configuration",
+        description="Show the effective configuration or validate a config file.",
+        epilog="examples:\n  dedupe config show\n  dedupe config validate my.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    config_sub = config.add_subparsers(
+        dest="config_command", metavar="ACTION", parser_class=_Parser
+    )
+    show = config_sub.add_parser("show", help="print the effective config as YAML")
+    _add_config_options(show)
+    validate = config_sub.add_parser("validate", help="check a config file; exit 2 if it is bad")
+    validate.add_argument("file", type=Path)
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Config:
+    overrides = {
+        dest.split(":", 1)[1]: value
+        for dest, value in vars(args).items()
+        if dest.startswith("override:") and value is not None
+    }
+    parsed = {key: parse_override(key, text) for key, text in overrides.items()}
+    return load_config(args.config, parsed)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise DedupeError(f"{output}: cannot write report: {exc.strerror}") from None
+
+
+def _run_cluster(args: argparse.Namespace) -> int:
+    config = _load(args)
+    loaded = read_paths(args.paths, config.readers)
+    if not loaded.articles:
+        for reject in loaded.rejects[:20]:
+            log.error("rejected %s: %s", reject.source, reject.reason)
+        raise DedupeError(
+            f"no usable articles in {', '.join(args.paths)} ({len(loaded.rejects)} rejected)"
+        )
+    result = cluster_articles(
+        loaded.articles,
+        config,
+        rejects=loaded.rejects,
+        progress=not args.quiet,
+    )
+    for stage in result.stages:
+        log.info(
+            "%-10s %8d in %8d out %8.2fs  peak RSS %6.0f MiB  %s",
+            stage.name,
+            stage.items_in,
+            stage.items_out,
+            stage.seconds,
+            stage.peak_rss_bytes / 2**20,
+            dict(stage.notes),
+        )
+    if args.format == "json":
+        text = render_json(result, config, loaded.warnings)
+    elif args.format == "csv":
+        text = render_csv(result)
+    else:
+        text = render_text(result, config.report, loaded.warnings)
+    _write(text, args.output)
+    if args.output is not None and not args.quiet:
+        print(
+            f"dedupe: {len(result.clusters)} clusters, {len(result.articles)} articles read, "
+            f"{len(result.rejects)} rejected; report written to {args.output}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _run_config(args: argparse.Namespace) -> int:
+    if args.config_command == "validate":
+        load_config(args.file)
+        print(f"{args.file}: ok", file=sys.stderr)
+        return 0
+    if args.config_command == "show":
+        sys.stdout.write(dump_config(_load(args)))
+        return 0
+    raise UsageError("dedupe config: choose an action: show or validate")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (what tests call)."""
+    parser = _build_parser()
+    debug = False
+    try:
+        args = parser.parse_args(argv)
+        debug = bool(getattr(args, "debug", False))
+        logging.basicConfig(
+            level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+            format="dedupe: %(message)s",
+            stream=sys.stderr,
+            force=True,
+        )
+        if args.command == "cluster":
+            return _run_cluster(args)
+        if args.command == "config":
+            return _run_config(args)
+        parser.print_help(sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DedupeError as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # --help and --version exit through argparse
+        return exc.code if isinstance(exc.code, int) else 0
+
+
+def main_entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""The batch pipeline: articles -> shingles -> signatures -> candidates -> verified -> clusters.
+
+``cluster_articles`` composes the stage modules and records what each stage did (counts, time,
+peak memory) in ``RunResult.stages``. Articles are processed in id order, so any input order
+gives the same clusters, the same ids and the same report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import resource
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dedupe._progress import progress_iter
+from dedupe.candidates import find_candidates
+from dedupe.cluster import group_rows
+from dedupe.config import Config
+from dedupe.errors import UsageError
+from dedupe.normalize import Normalizer
+from dedupe.shingle import I64, ShingleTable, TokenHasher, build_shingle_table
+from dedupe.signature import compute_signatures, signed_mask
+from dedupe.types import Article, Cluster, ClusterMember, PairScore, Reject, RunResult, StageStats
+from dedupe.verify import PairScores, Verifier
+
+_SHINGLE_BATCH = 1000
+
+
+@dataclass
+class _StageClock:
+    name: str
+    items_in: int
+    items_out: int = 0
+    notes: dict[str, int] = field(default_factory=dict)
+
+
+class _Stages:
+    """Collects ``StageStats``: wall time and the process's peak RSS after each stage."""
+
+    def __init__(self) -> None:
+        self.done: list[StageStats] = []
+
+    @contextmanager
+    def run(self, name: str, items_in: int) -> Iterator[_StageClock]:
+        clock = _StageClock(name=name, items_in=items_in)
+        start = time.perf_counter()
+        yield clock
+        self.done.append(
+            StageStats(
+                name=name,
+                items_in=clock.items_in,
+                items_out=clock.items_out,
+                seconds=time.perf_counter() - start,
+                # Linux reports ru_maxrss in KiB.
+                peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                notes=dict(clock.notes),
+            )
+        )
+
+
+def cluster_id(article_ids: Sequence[str]) -> str:
+    """Stable cluster id from the sorted member ids (same on every run and backend).
+
+    Example:
+        >>> cluster_id(["a", "b"]) == cluster_id(["a", "b"])
+        True
+    """
+    digest = hashlib.sha256("\x1f".join(sorted(article_ids)).encode("utf-8")).hexdigest()
+    return f"c{digest[:10]}"
+
+
+def cluster_articles(
+    articles: Iterable[Article],
+    config: Config | None = None,
+    *,
+    rejects: Sequence[Reject] = (),
+    progress: bool = False,
+) -> RunResult:
+    """Find groups of articles that share wording.
+
+    Args:
+        articles: Articles with unique ids, in any order.
+        config: Settings; the defaults of ``config.yaml`` when None.
+        rejects: Input records already rejected by the readers, carried into the result.
+        progress: Show progress bars on stderr (when it is a terminal).
+
+    Returns:
+        The clusters, the verified pairs and per-stage statistics.
+
+    Raises:
+        UsageError: two articles have the same id.
+
+    Example:
+        >>> from dedupe import Article, cluster_articles
+        >>> result = cluster_articles([Article(id="a", text="...")])
+        >>> result.clusters
+        ()
+    """
+    config = config or Config()
+    ordered = sorted(articles, key=lambda a: a.id)
+    for previous, current in itertools.pairwise(ordered):
+        if previous.id == current.id:
+            raise UsageError(f"duplicate article id {current.id!r} ({current.source})")
+    ids = [a.id for a in ordered]
+    n = len(ordered)
+    stages = _Stages()
+
+    with stages.run("shingle", n) as clock:
+        table = _shingle_all(ordered, config, progress)
+        mask = signed_mask(table, config.shingle.ignore_quoted, config.shingle.min_shingles)
+        signed_counts = _per_article_sum(table, mask)
+        comparable = signed_counts >= config.shingle.min_shingles
+        clock.items_out = int(comparable.sum())
+        clock.notes["shingles"] = len(table.hashes)
+
+    with stages.run("signature", n) as clock:
+        signatures = compute_signatures(
+            table,
+            mask,
+            num_perm=config.minhash.num_perm,
+            seed=config.seed,
+            batch_size=config.minhash.batch_size,
+        )
+        clock.items_out = n
+
+    bands, rows = config.lsh_params
+    with stages.run("candidates", int(comparable.sum())) as clock:
+        candidates = find_candidates(
+            signatures,
+            comparable,
+            bands=bands,
+            rows=rows,
+            max_bucket_size=config.lsh.max_bucket_size,
+        )
+        clock.items_out = len(candidates)
+        clock.notes.update(bands=bands, rows=rows, oversized_buckets=candidates.oversized_buckets)
+
+    published = np.array(
+        [a.published.timestamp() if a.published else np.nan for a in ordered], dtype=np.float64
+    )
+    window = config.cluster.time_window_days * 86_400.0
+
+    def in_window(left: I64, right: I64) -> np.ndarray:
+        if window <= 0:
+            return np.ones(len(left), np.bool_)
+        gap = np.abs(published[left] - published[right])
+        return np.isnan(gap) | (gap <= window)
+
+    with stages.run("verify", len(candidates)) as clock:
+        verifier = Verifier(config=config.verify).fit(table, mask)
+        scores = verifier.score(candidates.left, candidates.right)
+        verified = verifier.passes(scores) & in_window(candidates.left, candidates.right)
+        clock.items_out = int(verified.sum())
+        clock.notes["common_shingle_columns"] = verifier.num_common_
+
+    def similarity(left: I64, right: I64) -> np.ndarray:
+        pair = verifier.score(left, right)
+        gate = (pair.cosine >= config.verify.cosine_threshold) & in_window(left, right)
+        return np.where(gate, pair.containment, 0.0)
+
+    with stages.run("cluster", int(verified.sum())) as clock:
+        grouping = group_rows(
+            n,
+            candidates.left[verified],
+            candidates.right[verified],
+            similarity,
+            threshold=config.verify.containment_threshold,
+            max_component_size=config.cluster.max_component_size,
+        )
+        clusters = [_build_cluster(g, ids, verifier) for g in grouping.groups]
+        clusters.sort(key=lambda c: (-len(c.article_ids), c.article_ids[0]))
+        clock.items_out = len(clusters)
+        clock.notes["oversized_components"] = grouping.oversized_components
+
+    pairs = _pair_records(
+        candidates.left[verified], candidates.right[verified], ids, scores, verified
+    )
+    return RunResult(
+        config_digest=config.digest(),
+        articles=tuple(ordered),
+        rejects=tuple(rejects),
+        clusters=tuple(clusters),
+        pairs=pairs,
+        stages=tuple(stages.done),
+        uncomparable_ids=tuple(ids[i] for i in np.flatnonzero(~comparable)),
+    )
+
+
+def _shingle_all(articles: Sequence[Article], config: Config, progress: bool) -> ShingleTable:
+    normalizer = Normalizer(config.normalize)
+    hasher = TokenHasher()
+    batches = [articles[i : i + _SHINGLE_BATCH] for i in range(0, len(articles), _SHINGLE_BATCH)]
+    tables = [
+        build_shingle_table([normalizer.tokens(a.text) for a in batch], config.shingle.size, hasher)
+        for batch in progress_iter(batches, enabled=progress, total=len(batches), desc="shingle")
+    ]
+    return ShingleTable.concat(tables)
+
+
+def _per_article_sum(table: ShingleTable, mask: np.ndarray) -> I64:
+    owner = np.repeat(np.arange(len(table)), table.counts())
+    return np.bincount(owner[mask], minlength=len(table)).astype(np.int64)
+
+
+def _pair_records(
+    left: I64, right: I64, ids: Sequence[str], scores: PairScores, keep: np.ndarray
+) -> tuple[PairScore, ...]:
+    records = [
+        _pair_record(ids, int(a), int(b), scores, int(k), verified=True)
+        for a, b, k in zip(left, right, np.flatnonzero(keep), strict=True)
+    ]
+    records.sort(key=lambda p: (p.left_id, p.right_id))
+    return tuple(records)
+
+
+def _pair_record(
+    ids: Sequence[str], a: int, b: int, scores: PairScores, k: int, *, verified: bool
+) -> PairScore:
+    left_id, right_id = sorted((ids[a], ids[b]))
+    return PairScore(
+        left_id=left_id,
+        right_id=right_id,
+        jaccard=round(float(scores.jaccard[k]), 6),
+        containment=round(float(scores.containment[k]), 6),
+        cosine=round(float(scores.cosine[k]), 6),
+        shared_shingles=int(scores.shared[k]),
+        verified=verified,
+    )
+
+
+def _build_cluster(rows: I64, ids: Sequence[str], verifier: Verifier) -> Cluster:
+    i, j = np.triu_indices(len(rows), k=1)
+    scores = verifier.score(rows[i], rows[j])
+    verified = verifier.passes(scores)
+    pairs = sorted(
+        (
+            _pair_record(ids, int(rows[a]), int(rows[b]), scores, k, verified=bool(verified[k]))
+            for k, (a, b) in enumerate(zip(i, j, strict=True))
+        ),
+        key=lambda p: (p.left_id, p.right_id),
+    )
+    members = []
+    for position, row in enumerate(rows):
+        touching = np.flatnonzero((i == position) | (j == position))
+        # Best match: highest containment, then highest cosine, then smallest id.
+        best = min(
+            touching,
+            key=lambda k: (
+                -scores.containment[k],
+                -scores.cosine[k],
+                ids[int(rows[j[k] if i[k] == position else i[k]])],
+            ),
+        )
+        other = int(rows[j[best] if i[best] == position else i[best]])
+        members.append(
+            ClusterMember(
+                article_id=ids[int(row)],
+                best_match_id=ids[other],
+                containment=round(float(scores.containment[best]), 6),
+                jaccard=round(float(scores.jaccard[best]), 6),
+                cosine=round(float(scores.cosine[best]), 6),
+                mean_containment=round(float(scores.containment[touching].mean()), 6),
+                verified_links=int(verified[touching].sum()),
+            )
+        )
+    article_ids = tuple(ids[int(r)] for r in rows)
+    return Cluster(
+        id=cluster_id(article_ids),
+        article_ids=article_ids,
+        members=tuple(members),
+        pairs=tuple(pairs),
+    )

@@ -1,0 +1,97 @@
+"""Read articles from folders and files: ``.txt``, ``.jsonl``/``.json``, ``.csv``, ``.html``.
+
+Every input record ends up either as an ``Article`` or as a ``Reject`` with its place and
+reason; duplicate ids keep the first occurrence and reject the later ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from dedupe.config import ReadersConfig
+from dedupe.errors import UsageError
+from dedupe.readers.formats import Record, read_csv, read_html, read_jsonl, read_txt
+from dedupe.types import Article, Reject
+
+TEXT_SUFFIXES = frozenset({".txt", ".text"})
+JSON_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
+CSV_SUFFIXES = frozenset({".csv", ".tsv"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+SUPPORTED = TEXT_SUFFIXES | JSON_SUFFIXES | CSV_SUFFIXES | HTML_SUFFIXES
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadResult:
+    """Articles read (in input order), records rejected, and warnings about kept records."""
+
+    articles: tuple[Article, ...]
+    rejects: tuple[Reject, ...]
+    warnings: tuple[Reject, ...]
+
+
+def read_paths(paths: Iterable[str | Path], config: ReadersConfig | None = None) -> ReadResult:
+    """Read every article under the given files and folders (``-`` reads JSONL from stdin).
+
+    Raises:
+        InputError: a path does not exist (a bad file inside a folder is a reject instead).
+
+    Example:
+        >>> result = read_paths(["examples/news.jsonl"])  # doctest: +SKIP
+    """
+    config = config or ReadersConfig()
+    articles: list[Article] = []
+    rejects: list[Reject] = []
+    warnings: list[Reject] = []
+    first_seen: dict[str, str] = {}
+    for path in paths:
+        for record in _read_path(Path(path), config, warnings):
+            if isinstance(record, Reject):
+                rejects.append(record)
+            elif record.id in first_seen:
+                first = first_seen[record.id]
+                reason = f"duplicate id {record.id!r} (first seen at {first})"
+                rejects.append(Reject(source=record.source, reason=reason))
+            else:
+                first_seen[record.id] = record.source
+                articles.append(record)
+    return ReadResult(articles=tuple(articles), rejects=tuple(rejects), warnings=tuple(warnings))
+
+
+def _read_path(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Iterator[Record]:
+    if str(path) == "-":
+        yield from read_jsonl(path, config, warnings)
+        return
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            relative = file.relative_to(path)
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            yield from _read_file(file, relative.with_suffix("").as_posix(), config, warnings)
+        return
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or folder")
+    yield from _read_file(path, path.stem, config, warnings)
+
+
+def _read_file(
+    file: Path, article_id: str, config: ReadersConfig, warnings: list[Reject]
+) -> Iterator[Record]:
+    suffix = file.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        yield from read_txt(file, article_id, config)
+    elif suffix in JSON_SUFFIXES:
+        yield from read_jsonl(file, config, warnings)
+    elif suffix in CSV_SUFFIXES:
+        yield from read_csv(file, config, warnings)
+    elif suffix in HTML_SUFFIXES:
+        yield from read_html(file, article_id, config)
+    else:
+        expected = ", ".join(sorted(SUPPORTED))
+        yield Reject(
+            source=str(file), reason=f"unsupported file type {suffix or '(none)'!r}; use {expected}"
+        )
+
+
+__all__ = ["ReadResult", "read_paths"]

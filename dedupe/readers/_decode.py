@@ -1,0 +1,69 @@
+"""Bytes to text: UTF-8 (with or without BOM), UTF-16/32 by BOM, else charset detection."""
+
+from __future__ import annotations
+
+import codecs
+
+from charset_normalizer import from_bytes
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class DecodeFailure(ValueError):
+    """The bytes are not text we can read; the message says why."""
+
+
+def decode_bytes(data: bytes, encoding: str = "auto") -> str:
+    """Decode a file's bytes to ``str``.
+
+    With ``encoding="auto"``: a BOM decides; then strict UTF-8; then charset-normalizer's best
+    guess (Windows-1252 news archives are common). Text with NUL bytes after decoding is
+    treated as binary, because no news text contains them.
+
+    Raises:
+        DecodeFailure: binary data, or bytes that fit no encoding.
+
+    Example:
+        >>> decode_bytes("São Paulo".encode("cp1252"))
+        'São Paulo'
+    """
+    if encoding != "auto":
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise DecodeFailure(f"not valid {encoding} at byte {exc.start}") from None
+        return _check_text(text)
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _check_text(data.decode(codec))
+            except UnicodeDecodeError as exc:
+                raise DecodeFailure(f"invalid {codec} after its byte-order mark: {exc}") from None
+    try:
+        return _check_text(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data:
+        raise DecodeFailure("binary file (NUL bytes), not text")
+    matches = list(from_bytes(data))
+    if not matches:
+        raise DecodeFailure("not UTF-8 and no text encoding fits; set readers.encoding")
+    best = matches[0]
+    # Legacy single-byte pages often score equal under several code pages (cp1250 and cp1252
+    # read Portuguese identically by charset-normalizer's measures); prefer Windows-1252, the
+    # most common legacy encoding of web text, when it ties with the best guess.
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    chosen = next((m for m in tied if m.encoding == "cp1252"), best)
+    return _check_text(str(chosen))
+
+
+def _check_text(text: str) -> str:
+    if "\x00" in text:
+        raise DecodeFailure("binary file (NUL bytes), not text")
+    return text

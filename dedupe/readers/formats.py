@@ -1,0 +1,137 @@
+"""One reader per file format. Each yields ``Article`` or ``Reject`` records, never raises on data.
+
+The id of a file-based article (``.txt``, ``.html``) is its path relative to the folder given
+on the command line, without the extension, so the same folder gives the same ids anywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dedupe.config import ReadersConfig
+from dedupe.readers._decode import DecodeFailure, decode_bytes
+from dedupe.readers.records import parse_published, record_to_article
+from dedupe.types import Article, Reject
+
+Record = Article | Reject
+
+
+def read_txt(path: Path, article_id: str, config: ReadersConfig) -> Iterator[Record]:
+    """A plain-text file is one article; its first non-empty line serves as the title."""
+    text = _decode_file(path, config)
+    if isinstance(text, Reject):
+        yield text
+        return
+    title = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    yield Article(id=article_id, text=text, title=title[:200], source=str(path))
+
+
+def read_html(path: Path, article_id: str, config: ReadersConfig) -> Iterator[Record]:
+    """A saved web page: trafilatura extracts the article body and its metadata."""
+    import trafilatura
+
+    text = _decode_file(path, config)
+    if isinstance(text, Reject):
+        yield text
+        return
+    extracted = trafilatura.bare_extraction(text, with_metadata=True)
+    doc = extracted if extracted is None or isinstance(extracted, dict) else extracted.as_dict()
+    if not isinstance(doc, dict) or not doc.get("text"):
+        yield Reject(source=str(path), reason="no article text found in the HTML page")
+        return
+    body = doc["text"]
+    published = None
+    if doc.get("date"):
+        try:
+            published = parse_published(str(doc["date"]))
+        except ValueError:
+            published = None
+    yield Article(
+        id=article_id,
+        text=str(body),
+        title=str(doc.get("title") or ""),
+        outlet=str(doc.get("sitename") or doc.get("hostname") or ""),
+        url=str(doc.get("url") or ""),
+        published=published,
+        source=str(path),
+    )
+
+
+def read_jsonl(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Iterator[Record]:
+    """JSON Lines (one object per line); a ``.json`` file holding one array is read too."""
+    text = (
+        _decode_stream(sys.stdin.buffer.read(), "<stdin>", config)
+        if str(path) == "-"
+        else (_decode_file(path, config))
+    )
+    if isinstance(text, Reject):
+        yield text
+        return
+    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
+        yield from _read_json_array(path, text, config, warnings)
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        source = f"{path}:{number}"
+        try:
+            record: Any = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Reject(source=source, reason=f"invalid JSON: {exc.msg} at column {exc.colno}")
+            continue
+        yield record_to_article(record, source, config, warnings)
+
+
+def _read_json_array(
+    path: Path, text: str, config: ReadersConfig, warnings: list[Reject]
+) -> Iterator[Record]:
+    try:
+        records = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield Reject(source=f"{path}:{exc.lineno}", reason=f"invalid JSON: {exc.msg}")
+        return
+    for index, record in enumerate(records):
+        yield record_to_article(record, f"{path}[{index}]", config, warnings)
+
+
+def read_csv(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Iterator[Record]:
+    """CSV with a header row; quoted fields may hold newlines."""
+    text = _decode_file(path, config)
+    if isinstance(text, Reject):
+        yield text
+        return
+    # News bodies exceed the csv module's 128 KiB default field limit.
+    csv.field_size_limit(2**31 - 1)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            source = f"{path}:{reader.line_num}"
+            if None in row:
+                yield Reject(source=source, reason="more fields than the header has")
+                continue
+            record = {k: v for k, v in row.items() if v is not None}
+            yield record_to_article(record, source, config, warnings)
+    except csv.Error as exc:
+        yield Reject(source=f"{path}:{reader.line_num}", reason=f"malformed CSV: {exc}")
+
+
+def _decode_file(path: Path, config: ReadersConfig) -> str | Reject:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Reject(source=str(path), reason=f"cannot read: {exc.strerror}")
+    return _decode_stream(data, str(path), config)
+
+
+def _decode_stream(data: bytes, source: str, config: ReadersConfig) -> str | Reject:
+    try:
+        return decode_bytes(data, config.encoding)
+    except DecodeFailure as exc:
+        return Reject(source=source, reason=str(exc))

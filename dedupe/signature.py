@@ -1,0 +1,118 @@
+"""Shingles -> MinHash signatures, batched, bit-identical to datasketch's ``affine32`` scheme.
+
+Input: ``ShingleTable`` and, per article, which shingles to sign (quoted speech left out).
+Output: an (n, num_perm) uint32 matrix; row i equals ``datasketch.MinHash(num_perm, seed,
+hashfunc=shingle_hash32)`` updated with article i's shingles. Articles with no shingle to sign
+get an all-max row, which ``comparable`` marks so later stages skip it.
+
+datasketch 2.0 (``minhash.py``): each 32-bit input hash is pre-mixed with the MurmurHash3 fmix32
+finalizer, then permutation k maps it to ``a_k * h + b_k mod 2^32`` (uint32 wraparound); the
+signature is the minimum per permutation. We take ``a``/``b`` from a datasketch ``MinHash`` so
+the permutations cannot drift from the library's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import numpy.typing as npt
+from datasketch import LeanMinHash, MinHash
+
+from dedupe.shingle import U32, Bools, ShingleTable
+
+MAX_HASH = np.uint32(0xFFFFFFFF)
+SCHEME = "affine32"
+
+
+def fmix32(h: U32) -> U32:
+    """MurmurHash3's 32-bit finalizer, element-wise (as datasketch's ``_fmix`` for width 32)."""
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> np.uint32(16))
+        h = h * np.uint32(0x85EBCA6B)
+        h = h ^ (h >> np.uint32(13))
+        h = h * np.uint32(0xC2B2AE35)
+        return h ^ (h >> np.uint32(16))
+
+
+def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
+    """Datasketch's permutation parameters (a, b) for this seed and size."""
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+
+
+def signed_mask(table: ShingleTable, ignore_quoted: bool, min_shingles: int) -> Bools:
+    """Which shingles each article is signed and compared on.
+
+    Quoted speech is left out when ``ignore_quoted`` (a shared quote is not shared reporting),
+    unless fewer than ``min_shingles`` would remain: then the whole article is used, so a text
+    that is all quotation still compares on its own words.
+    """
+    if not ignore_quoted:
+        return np.ones(len(table.hashes), np.bool_)
+    unquoted = ~table.quoted
+    per_article = np.add.reduceat(unquoted, table.offsets[:-1]) if len(unquoted) else None
+    mask = unquoted.copy()
+    if per_article is None:
+        return mask
+    counts = table.counts()
+    # reduceat returns the element at the start index for empty segments; zero those.
+    per_article = np.where(counts > 0, per_article, 0)
+    fallback = np.flatnonzero((per_article < min_shingles) & (counts > 0))
+    for i in fallback:
+        mask[table.offsets[i] : table.offsets[i + 1]] = True
+    return mask
+
+
+def compute_signatures(
+    table: ShingleTable,
+    mask: Bools,
+    *,
+    num_perm: int,
+    seed: int,
+    batch_size: int = 256,
+) -> U32:
+    """MinHash every article of the table.
+
+    Args:
+        table: Shingles of n articles.
+        mask: Which shingles to include (``signed_mask``).
+        num_perm: Number of permutations.
+        seed: datasketch seed for the permutations.
+        batch_size: Articles per numpy batch (bounds the (shingles x num_perm) temporary).
+
+    Returns:
+        (n, num_perm) uint32 signatures; all-max rows for articles with nothing to sign.
+    """
+    a, b = permutations(num_perm, seed)
+    n = len(table)
+    out = np.full((n, num_perm), MAX_HASH, dtype=np.uint32)
+    for lo, hi in _batches(n, batch_size):
+        start, stop = table.offsets[lo], table.offsets[hi]
+        keep = mask[start:stop]
+        hashes = table.hashes[start:stop][keep]
+        if not len(hashes):
+            continue
+        # Per-article counts of kept shingles give the reduceat boundaries.
+        owner = np.repeat(np.arange(lo, hi), np.diff(table.offsets[lo : hi + 1]))[keep]
+        present, first = np.unique(owner, return_index=True)
+        with np.errstate(over="ignore"):
+            permuted = fmix32(hashes)[:, None] * a[None, :] + b[None, :]
+        out[present] = np.minimum.reduceat(permuted, first, axis=0)
+    return out
+
+
+def _batches(n: int, size: int) -> Iterator[tuple[int, int]]:
+    for lo in range(0, n, size):
+        yield lo, min(n, lo + size)
+
+
+def comparable(signatures: U32) -> Bools:
+    """Rows that carry a real signature (at least one signed shingle)."""
+    result: npt.NDArray[np.bool_] = (signatures != MAX_HASH).any(axis=1)
+    return result
+
+
+def to_lean_minhash(row: U32, seed: int) -> LeanMinHash:
+    """One signature row as datasketch's compact, serializable ``LeanMinHash``."""
+    return LeanMinHash(seed=seed, hashvalues=row, scheme=SCHEME)

@@ -1,0 +1,122 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from dedupe.cli import main
+from tests.conftest import REPO, SEEDS
+
+
+@pytest.fixture
+def seeds() -> str:
+    if not SEEDS.exists():
+        pytest.skip("../shared/seeds not present")
+    return str(SEEDS)
+
+
+def test_text_report_on_seeds(seeds: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cluster", seeds, "-q"]) == 0
+    out, err = capsys.readouterr()
+    assert "Cluster 1 (c" in out and "2 articles" in out
+    assert "000_99ffd495cf952c86" in out and "002_75e794566d12b039" in out
+    assert "Summary: 5 articles read, 0 rejected, 2 clustered in 1 clusters, 3 not clustered" in out
+    assert err == ""
+
+
+def test_json_report_is_complete_and_deterministic(
+    seeds: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cluster", seeds, "--format", "json", "-o", str(tmp_path / "a.json"), "-q"]) == 0
+    assert main(["cluster", seeds, "--format", "json", "-q"]) == 0
+    out, _ = capsys.readouterr()
+    report = json.loads(out)
+    assert (tmp_path / "a.json").read_text(encoding="utf-8") == out
+    assert report["schema_version"] == 1
+    assert report["summary"] == {
+        "articles_read": 5,
+        "rejected": 0,
+        "clustered": 2,
+        "clusters": 1,
+        "not_comparable": 0,
+        "warnings": 0,
+    }
+    (cluster,) = report["clusters"]
+    assert {m["id"] for m in cluster["members"]} == {"000_99ffd495cf952c86", "002_75e794566d12b039"}
+    assert {"id", "outlet", "containment", "cosine", "jaccard"} <= set(cluster["members"][0])
+    assert {"jaccard", "cosine", "containment"} <= set(report["pairs"][0])
+    assert report["config"]["verify"]["containment_threshold"] == 0.2
+
+
+def test_csv_pairs(seeds: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cluster", seeds, "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        lines[0]
+        == "cluster_id,left_id,right_id,jaccard,containment,cosine,shared_shingles,verified"
+    )
+    assert len(lines) == 2 and lines[1].startswith("c")
+
+
+def test_rejects_are_counted_and_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "a", "text": "some words here"}\n{"id": "b"}\nnot json\n', "utf-8")
+    assert main(["cluster", str(path)]) == 0
+    out, _ = capsys.readouterr()
+    assert "1 articles read, 2 rejected" in out
+    assert f"Rejected: {path}:2: missing text field 'text'" in out
+    assert f"Rejected: {path}:3: invalid JSON" in out
+
+
+def test_nothing_usable_is_a_runtime_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text("garbage\n", "utf-8")
+    assert main(["cluster", str(path)]) == 1
+    assert "no usable articles" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["cluster", "missing-folder"], "missing-folder: no such file or folder"),
+        (["cluster", ".", "--lsh-threshold", "7"], "lsh.threshold: 7.0 is out of range"),
+        (["cluster", ".", "--shingle-size", "x"], "shingle.size: expected int"),
+        (["cluster", ".", "--no-such-flag"], "unrecognized arguments"),
+        (["cluster"], "the following arguments are required: paths"),
+    ],
+)
+def test_usage_errors_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_config_file_exits_2_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("verify:\n  containment_treshold: 0.3\n", "utf-8")
+    assert main(["config", "validate", str(path)]) == 2
+    assert "verify.containment_treshold" in capsys.readouterr().err
+    assert main(["cluster", ".", "-c", str(path)]) == 2
+
+
+def test_config_show_prints_effective_yaml(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "show", "--lsh-threshold", "0.25"]) == 0
+    assert "threshold: 0.25" in capsys.readouterr().out
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("dedupe ")
+    assert main(["cluster", "--help"]) == 0
+    assert "examples:" in capsys.readouterr().out
+
+
+def test_readme_documents_every_subcommand() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for command in ("dedupe cluster", "dedupe config show", "dedupe config validate"):
+        assert command in readme
+    assert "make demo" in readme and "make test" in readme

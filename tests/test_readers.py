@@ -1,0 +1,105 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from dedupe.errors import UsageError
+from dedupe.readers import read_paths
+from tests.conftest import SEEDS
+
+
+def test_folder_of_txt_uses_relative_paths_as_ids(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.txt").write_text("Title line\nBody text.", encoding="utf-8")
+    (tmp_path / "two.txt").write_text("Other", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text("skip me", encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert [a.id for a in result.articles] == ["a/one", "two"]
+    assert result.articles[0].title == "Title line"
+    assert not result.rejects
+
+
+def test_seeds_read_as_they_are() -> None:
+    if not SEEDS.exists():
+        pytest.skip("../shared/seeds not present")
+    result = read_paths([SEEDS])
+    assert len(result.articles) == 5 and not result.rejects
+
+
+def test_jsonl_bad_records_are_rejected_with_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    lines = [
+        json.dumps({"id": "ok", "text": "fine", "outlet": "X", "lang": "id"}),
+        "{not json",
+        json.dumps(["an", "array"]),
+        json.dumps({"id": "no-text"}),
+        json.dumps({"id": "num-text", "text": 42}),
+        json.dumps({"id": "ok", "text": "again"}),
+        "",
+        json.dumps({"id": "bad-date", "text": "t", "published": "yesterday"}),
+        '{"id": "trunc", "text": "cut off',
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = read_paths([path])
+    assert [a.id for a in result.articles] == ["ok", "bad-date"]
+    assert result.articles[0].extra == {"lang": "id"}
+    reasons = {r.source.rsplit(":", 1)[1]: r.reason for r in result.rejects}
+    assert reasons["2"].startswith("invalid JSON")
+    assert reasons["3"] == "expected an object, got list"
+    assert reasons["4"] == "missing text field 'text'"
+    assert reasons["5"] == "text field 'text' is int"
+    assert reasons["6"].startswith("duplicate id 'ok'")
+    assert reasons["9"].startswith("invalid JSON")
+    assert len(result.articles) + len(result.rejects) == 8  # every non-blank line accounted for
+    assert result.warnings[0].reason.startswith("published 'yesterday' is not ISO 8601")
+
+
+def test_nested_field_mapping(tmp_path: Path) -> None:
+    from dedupe.config import ReadersConfig
+
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"doc": {"key": 7, "body": "b"}, "meta": {"site": "S"}}) + "\n")
+    config = ReadersConfig(id_field="doc.key", text_field="doc.body", outlet_field="meta.site")
+    (article,) = read_paths([path], config).articles
+    assert (article.id, article.text, article.outlet) == ("7", "b", "S")
+
+
+def test_csv_with_embedded_newlines(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text('id,text,outlet\n1,"line one\nline two",A\n2,"say ""hi""",B\n', "utf-8")
+    result = read_paths([path])
+    assert [a.text for a in result.articles] == ["line one\nline two", 'say "hi"']
+    assert result.articles[1].source.endswith(":4")
+
+
+def test_encodings_are_detected_or_rejected_by_file(tmp_path: Path) -> None:
+    text = "A população de São Paulo não aceitou a decisão do governo. " * 5
+    (tmp_path / "cp1252.txt").write_bytes(text.encode("cp1252"))
+    (tmp_path / "utf16.txt").write_bytes(text.encode("utf-16"))
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 50)
+    (tmp_path / "notes.md").write_text("# readme", encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert {a.id: a.text for a in result.articles} == {"bom": text, "cp1252": text, "utf16": text}
+    reasons = {Path(r.source).name: r.reason for r in result.rejects}
+    assert "binary" in reasons["binary.txt"]
+    assert "unsupported file type '.md'" in reasons["notes.md"]
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such file or folder"):
+        read_paths([tmp_path / "nope"])
+
+
+def test_html_page_goes_through_the_extractor(tmp_path: Path) -> None:
+    body = " ".join(["The council approved the new harbour budget after a long debate."] * 6)
+    page = (
+        "<html><head><title>Harbour budget</title>"
+        '<meta property="og:site_name" content="Coast Post"></head><body><nav>Home</nav>'
+        f"<article><h1>Harbour budget</h1><p>{body}</p><p>{body}</p></article>"
+        "<footer>Copyright</footer></body></html>"
+    )
+    (tmp_path / "page.html").write_text(page, encoding="utf-8")
+    (article,) = read_paths([tmp_path]).articles
+    assert article.id == "page" and article.outlet == "Coast Post"
+    assert "harbour budget" in article.text.lower() and "Home" not in article.text
