@@ -69,6 +69,7 @@ def group_rows(
     cuts = np.flatnonzero(np.diff(labels[rows_sorted])) + 1
     groups: list[I64] = []
     oversized = 0
+    to_refine: list[I64] = []
     for component in np.split(rows_sorted, cuts):
         component = np.sort(component)
         if len(component) == 2:
@@ -77,15 +78,23 @@ def group_rows(
             oversized += 1
             groups.append(component)
         else:
-            groups.extend(_average_linkage(component, similarity, threshold))
+            to_refine.append(component)
+    # Score the pairs of every component in one call: per-call overhead dominates small ones.
+    # Condensed order per component is scipy's: (0,1), (0,2), ..., (1,2), ... as triu_indices.
+    pair_index = [np.triu_indices(len(c), k=1) for c in to_refine]
+    if to_refine:
+        left_all = np.concatenate([c[i] for c, (i, _) in zip(to_refine, pair_index, strict=True)])
+        right_all = np.concatenate([c[j] for c, (_, j) in zip(to_refine, pair_index, strict=True)])
+        scores = np.clip(similarity(left_all, right_all), 0.0, 1.0)
+        bounds = np.cumsum([0] + [len(i) for i, _ in pair_index])
+        for k, component in enumerate(to_refine):
+            distance = 1.0 - scores[bounds[k] : bounds[k + 1]]
+            groups.extend(_average_linkage(component, distance, threshold))
     groups.sort(key=lambda g: int(g[0]))
     return Grouping(groups=groups, oversized_components=oversized)
 
 
-def _average_linkage(component: I64, similarity: SimilarityFn, threshold: float) -> list[I64]:
-    i, j = np.triu_indices(len(component), k=1)
-    # Condensed distances in scipy's order: (0,1), (0,2), ..., (1,2), ... as triu_indices gives.
-    distance = 1.0 - np.clip(similarity(component[i], component[j]), 0.0, 1.0)
+def _average_linkage(component: I64, distance: F64, threshold: float) -> list[I64]:
     tree = linkage(distance, method="average")
     # Merge while the average similarity >= threshold; the epsilon absorbs float rounding.
     labels = fcluster(tree, t=1.0 - threshold + 1e-9, criterion="distance")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -89,13 +90,11 @@ class NormalizeConfig:
     strip_prefixes: tuple[str, ...] = _DEFAULT_STRIP_PREFIXES
 
     def __post_init__(self) -> None:
-        import regex
-
         for name in ("drop_lines", "strip_prefixes"):
             for i, pattern in enumerate(getattr(self, name)):
                 try:
-                    regex.compile(pattern)
-                except regex.error as exc:
+                    re.compile(pattern)
+                except re.error as exc:
                     raise ConfigError(
                         f"normalize.{name}[{i}]: bad pattern {pattern!r}: {exc}"
                     ) from None
@@ -119,11 +118,11 @@ class MinHashConfig:
     """MinHash signatures (datasketch's default ``affine32`` scheme)."""
 
     num_perm: int = 256
-    batch_size: int = 256
+    batch_size: int = 1024
 
     def __post_init__(self) -> None:
         _check_range("minhash.num_perm", self.num_perm, 16, 4096)
-        _check_range("minhash.batch_size", self.batch_size, 1, 100_000)
+        _check_range("minhash.batch_size", self.batch_size, 1, 1_000_000)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

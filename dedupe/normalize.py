@@ -2,44 +2,131 @@
 
 Input: ``Article.text``. Output: ``Tokens`` (normalized word tokens plus, per token, whether it
 sits inside a quotation). Normalization is Unicode NFKC + casefold with quotes and dashes
-unified, so "Rutte", "RUTTE" and "Ｒｕｔｔｅ" are one token. Words are Unicode letter/mark/digit
-runs; scripts written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar, Tibetan) give one
-token per character, so they shingle into character n-grams instead of one giant "word".
+unified, so "Rutte", "RUTTE" and "Ｒｕｔｔｅ" are one token. Words are runs of Unicode letters,
+combining marks and digits; scripts written without spaces (Han, kana, Thai, Lao, Khmer,
+Myanmar, Tibetan) give one token per character, so they shingle into character n-grams instead
+of one giant "word".
 """
 
 from __future__ import annotations
 
+import re
+import sys
 import unicodedata
 from dataclasses import dataclass
-from functools import cached_property
-
-import regex
+from functools import cache, cached_property
 
 from dedupe.config import NormalizeConfig
 
-# Characters that open or close a quotation in the scripts we expect. A quotation never runs past
-# the end of a line: crawled text often loses a closing mark, and the damage stays local.
+# Characters that open or close a quotation. A quotation never runs past the end of a line:
+# crawled text often loses a closing mark, and the damage stays local.
 QUOTE_CHARS = '"“”„‟«»「」『』＂〝〞〟'
-_QUOTE_SPLIT = regex.compile(f"[{QUOTE_CHARS}]")
-_DASHES = regex.compile(r"[\p{Pd}\u2212]")
-_SPACES = regex.compile(r"\s+")
-_NO_SPACE_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
-_WORD = regex.compile(
-    rf"[{_NO_SPACE_SCRIPTS}]|[[\p{{L}}\p{{M}}\p{{N}}]--[{_NO_SPACE_SCRIPTS}]]+", flags=regex.V1
+_QUOTE_SPLIT = re.compile(f"[{re.escape(QUOTE_CHARS)}]")
+_DASH_CHARS = "\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e17\u2e1a"
+_DASH_CHARS += "\u2e3a\u2e3b\u2e40\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d"
+_FOLD_TABLE = str.maketrans(
+    {c: '"' for c in QUOTE_CHARS} | {c: "-" for c in _DASH_CHARS} | dict.fromkeys("‘’‚", "'")
 )
-_QUOTE_TRANSLATION = str.maketrans({c: '"' for c in QUOTE_CHARS} | {"‘": "'", "’": "'", "‚": "'"})
+# Blocks of scripts written without spaces between words.
+_NO_SPACE_RANGES = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x0F00, 0x0FFF),  # Tibetan
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x19E0, 0x19FF),  # Khmer symbols
+    (0x3005, 0x3007),  # 々〆〇
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x31F0, 0x31FF),  # Katakana extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF66, 0xFF9F),  # half-width Katakana
+    (0x20000, 0x3134F),  # CJK extensions B-G
+)
+
+
+def _class(ranges: list[tuple[int, int]]) -> str:
+    return "".join(
+        f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" if hi > lo else re.escape(chr(lo))
+        for lo, hi in ranges
+    )
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _WordPatterns:
+    bmp: re.Pattern[str]
+    full: re.Pattern[str]
+    no_space: re.Pattern[str]
+    split: re.Pattern[str]
+
+
+@cache
+def _patterns() -> _WordPatterns:
+    r"""Word patterns, built once from ``unicodedata`` (stdlib ``re`` has no ``\\p{..}``).
+
+    ``[^\\W_]`` (letters and digits) misses combining marks, so Devanagari or Thai words would
+    split at their vowel signs; a generated mark class continues a word across them. Astral
+    (non-BMP) ranges make sre test ranges one by one, so they get their own, slower pattern,
+    used only on lines that have astral characters.
+    """
+    marks: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code))[0] == "M":
+            if marks and marks[-1][1] == code - 1:
+                marks[-1] = (marks[-1][0], code)
+            else:
+                marks.append((code, code))
+    bmp_marks = _class([r for r in marks if r[1] <= 0xFFFF])
+    no_space = _class(list(_NO_SPACE_RANGES))
+    return _WordPatterns(
+        bmp=re.compile(rf"[^\W_]+(?:[{bmp_marks}]+[^\W_]*)*"),
+        full=re.compile(rf"[^\W_]+(?:[{_class(marks)}]+[^\W_]*)*"),
+        no_space=re.compile(f"[{no_space}]"),
+        split=re.compile(f"[{no_space}]|[^{no_space}]+"),
+    )
+
+
+def find_words(line: str) -> list[str]:
+    """Word tokens of one folded line (see the module docstring for what a word is).
+
+    Example:
+        >>> find_words("东京 hari ini हिन्दी")
+        ['东', '京', 'hari', 'ini', 'हिन्दी']
+    """
+    if line.isascii():
+        return _ASCII_WORD.findall(line)
+    patterns = _patterns()
+    word = patterns.full if max(line) > "\uffff" else patterns.bmp
+    found: list[str] = word.findall(line)
+    if not patterns.no_space.search(line):
+        return found
+    return [part for token in found for part in patterns.split.findall(token)]
+
+
+def fold(text: str) -> str:
+    """NFKC, casefold, unified quotes and dashes; line breaks are kept.
+
+    Example:
+        >>> fold("KONTAN.CO.ID — “Rutte”")
+        'kontan.co.id - "rutte"'
+    """
+    if text.isascii():
+        return text.lower()  # casefold == lower on ASCII, and NFKC changes nothing
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return folded.translate(_FOLD_TABLE)
 
 
 def normalize_text(text: str) -> str:
-    """NFKC, casefold, unified quotes and dashes, collapsed white space.
+    r"""``fold`` plus white space collapsed to single spaces: the form patterns are matched on.
 
     Example:
-        >>> normalize_text("KONTAN.CO.ID — “Rutte”  SAID")
-        'kontan.co.id - "rutte" said'
+        >>> normalize_text("  Baca   JUGA:\\n berita ")
+        'baca juga: berita'
     """
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    unified = _DASHES.sub("-", folded.translate(_QUOTE_TRANSLATION))
-    return _SPACES.sub(" ", unified).strip()
+    return " ".join(fold(text).split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +137,10 @@ class Tokens:
     quoted: list[bool]
 
 
+# Datelines and credit prefixes only stand at the top of an article.
+_PREFIX_LINES = 3
+
+
 @dataclass(frozen=True)
 class Normalizer:
     """Turns article text into ``Tokens``; compiled once per configuration."""
@@ -57,13 +148,14 @@ class Normalizer:
     config: NormalizeConfig
 
     @cached_property
-    def _drop(self) -> regex.Pattern[str] | None:
+    def _drop(self) -> re.Pattern[str] | None:
         patterns = self.config.drop_lines
-        return regex.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+        return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
     @cached_property
-    def _prefixes(self) -> tuple[regex.Pattern[str], ...]:
-        return tuple(regex.compile(p) for p in self.config.strip_prefixes)
+    def _prefix(self) -> re.Pattern[str] | None:
+        patterns = self.config.strip_prefixes
+        return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
     def is_boilerplate(self, normalized_line: str) -> bool:
         """Whether a normalized line matches one of ``normalize.drop_lines``."""
@@ -73,15 +165,22 @@ class Normalizer:
         """Tokenize one article, skipping boilerplate lines and credit/dateline prefixes."""
         words: list[str] = []
         quoted: list[bool] = []
-        for raw_line in text.splitlines():
-            line = normalize_text(raw_line)
+        kept = 0
+        for raw_line in fold(text).splitlines():
+            line = " ".join(raw_line.split())
             if not line or self.is_boilerplate(line):
                 continue
-            for prefix in self._prefixes:
-                line = prefix.sub("", line, count=1)
+            if kept < _PREFIX_LINES and self._prefix is not None:
+                line = self._prefix.sub("", line, count=1)
+            kept += 1
+            if '"' not in line:
+                found = find_words(line)
+                words.extend(found)
+                quoted.extend([False] * len(found))
+                continue
             # Split at quote marks: odd segments are inside a quotation.
             for index, segment in enumerate(_QUOTE_SPLIT.split(line)):
-                found = _WORD.findall(segment)
+                found = find_words(segment)
                 words.extend(found)
                 quoted.extend([index % 2 == 1] * len(found))
         return Tokens(words=words, quoted=quoted)

@@ -172,7 +172,7 @@ def cluster_articles(
             threshold=config.verify.containment_threshold,
             max_component_size=config.cluster.max_component_size,
         )
-        clusters = [_build_cluster(g, ids, verifier) for g in grouping.groups]
+        clusters = _build_clusters(grouping.groups, ids, verifier)
         clusters.sort(key=lambda c: (-len(c.article_ids), c.article_ids[0]))
         clock.items_out = len(clusters)
         clock.notes["oversized_components"] = grouping.oversized_components
@@ -233,9 +233,33 @@ def _pair_record(
     )
 
 
-def _build_cluster(rows: I64, ids: Sequence[str], verifier: Verifier) -> Cluster:
-    i, j = np.triu_indices(len(rows), k=1)
-    scores = verifier.score(rows[i], rows[j])
+def _build_clusters(groups: Sequence[I64], ids: Sequence[str], verifier: Verifier) -> list[Cluster]:
+    """Score every pair inside every group in one call, then build the records."""
+    index = [np.triu_indices(len(rows), k=1) for rows in groups]
+    if not groups:
+        return []
+    left = np.concatenate([rows[i] for rows, (i, _) in zip(groups, index, strict=True)])
+    right = np.concatenate([rows[j] for rows, (_, j) in zip(groups, index, strict=True)])
+    scores = verifier.score(left, right)
+    bounds = np.cumsum([0] + [len(i) for i, _ in index])
+    return [
+        _build_cluster(rows, i, j, ids, _slice(scores, bounds[k], bounds[k + 1]), verifier)
+        for k, (rows, (i, j)) in enumerate(zip(groups, index, strict=True))
+    ]
+
+
+def _slice(scores: PairScores, start: int, stop: int) -> PairScores:
+    return PairScores(
+        jaccard=scores.jaccard[start:stop],
+        containment=scores.containment[start:stop],
+        cosine=scores.cosine[start:stop],
+        shared=scores.shared[start:stop],
+    )
+
+
+def _build_cluster(
+    rows: I64, i: I64, j: I64, ids: Sequence[str], scores: PairScores, verifier: Verifier
+) -> Cluster:
     verified = verifier.passes(scores)
     pairs = sorted(
         (

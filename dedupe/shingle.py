@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -135,10 +136,10 @@ def build_shingle_table(batch: Sequence[Tokens], size: int, hasher: TokenHasher)
         A table with max(len(tokens) - k + 1, 0) shingles per article.
     """
     lengths = np.fromiter((len(t.words) for t in batch), dtype=np.int64, count=len(batch))
-    all_words = [w for t in batch for w in t.words]
+    all_words = list(chain.from_iterable(t.words for t in batch))
     tokens = hasher.hash_tokens(all_words)
     quoted_tokens = np.fromiter(
-        (q for t in batch for q in t.quoted), dtype=np.bool_, count=len(all_words)
+        chain.from_iterable(t.quoted for t in batch), dtype=np.bool_, count=len(all_words)
     )
     shingle_counts = np.maximum(lengths - size + 1, 0)
     offsets = np.zeros(len(batch) + 1, np.int64)

@@ -96,9 +96,15 @@ def compute_signatures(
         # Per-article counts of kept shingles give the reduceat boundaries.
         owner = np.repeat(np.arange(lo, hi), np.diff(table.offsets[lo : hi + 1]))[keep]
         present, first = np.unique(owner, return_index=True)
+        mixed = fmix32(hashes)
+        permuted = np.empty_like(mixed)
+        # One permutation at a time over the whole batch, into a reused buffer: a
+        # (shingles x num_perm) temporary is memory-bound and ~10x slower.
         with np.errstate(over="ignore"):
-            permuted = fmix32(hashes)[:, None] * a[None, :] + b[None, :]
-        out[present] = np.minimum.reduceat(permuted, first, axis=0)
+            for k in range(num_perm):
+                np.multiply(mixed, a[k], out=permuted)
+                permuted += b[k]
+                out[present, k] = np.minimum.reduceat(permuted, first)
     return out
 
 
