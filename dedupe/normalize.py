@@ -123,7 +123,7 @@ def normalize_text(text: str) -> str:
     r"""``fold`` plus white space collapsed to single spaces: the form patterns are matched on.
 
     Example:
-        >>> normalize_text("  Baca   JUGA:\\n berita ")
+        >>> normalize_text("  Baca   JUGA:  berita ")
         'baca juga: berita'
     """
     return " ".join(fold(text).split())

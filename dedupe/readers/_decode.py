@@ -29,9 +29,13 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> str:
     Raises:
         DecodeFailure: binary data, or bytes that fit no encoding.
 
+    Detection needs some text to go on: a one-line legacy-encoded file can be misread, which is
+    what ``readers.encoding`` is for.
+
     Example:
-        >>> decode_bytes("São Paulo".encode("cp1252"))
-        'São Paulo'
+        >>> text = "Ao menos 17 pessoas morreram após a queda de um avião na República."
+        >>> decode_bytes(text.encode("cp1252")) == text
+        True
     """
     if encoding != "auto":
         try:
