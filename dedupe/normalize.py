@@ -24,6 +24,7 @@ QUOTE_CHARS = '"“”„‟«»「」『』＂〝〞〟'
 _QUOTE_SPLIT = re.compile(f"[{re.escape(QUOTE_CHARS)}]")
 _DASH_CHARS = "\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e17\u2e1a"
 _DASH_CHARS += "\u2e3a\u2e3b\u2e40\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d"
+_NEEDS_FOLD = re.compile(f"[{re.escape(QUOTE_CHARS + _DASH_CHARS)}‘’‚]")
 _FOLD_TABLE = str.maketrans(
     {c: '"' for c in QUOTE_CHARS} | {c: "-" for c in _DASH_CHARS} | dict.fromkeys("‘’‚", "'")
 )
@@ -53,6 +54,7 @@ def _class(ranges: list[tuple[int, int]]) -> str:
 
 
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
+_LETTERS_DIGITS = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +100,14 @@ def find_words(line: str) -> list[str]:
     """
     if line.isascii():
         return _ASCII_WORD.findall(line)
+    highest = max(line)
+    if highest < "\u0300":  # below the first combining mark: Latin-1 and Latin Extended text
+        return _LETTERS_DIGITS.findall(line)
     patterns = _patterns()
-    word = patterns.full if max(line) > "\uffff" else patterns.bmp
+    word = patterns.full if highest > "\uffff" else patterns.bmp
     found: list[str] = word.findall(line)
-    if not patterns.no_space.search(line):
+    # Latin, Cyrillic, Arabic... all sort below Thai, the first no-space block: skip the search.
+    if highest < "\u0e00" or not patterns.no_space.search(line):
         return found
     return [part for token in found for part in patterns.split.findall(token)]
 
@@ -115,8 +121,13 @@ def fold(text: str) -> str:
     """
     if text.isascii():
         return text.lower()  # casefold == lower on ASCII, and NFKC changes nothing
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    return folded.translate(_FOLD_TABLE)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = text.casefold()
+    # casefold can leave a non-NFKC sequence behind; a second pass keeps fold idempotent.
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.translate(_FOLD_TABLE) if _NEEDS_FOLD.search(text) else text
 
 
 def normalize_text(text: str) -> str:
