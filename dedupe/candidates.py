@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedupe._arrays import sorted_unique
 from dedupe.shingle import I64, U32, U64, Bools
 
 
@@ -90,11 +91,11 @@ def find_candidates(
         right = np.concatenate(pairs_right)
         lo, hi = np.minimum(left, right), np.maximum(left, right)
         raw += len(lo)
-        codes.append(np.unique(lo.astype(np.uint64) * np.uint64(n) + hi.astype(np.uint64)))
+        codes.append(sorted_unique(lo.astype(np.uint64) * np.uint64(n) + hi.astype(np.uint64)))
     if not codes:
         empty = np.zeros(0, np.int64)
         return CandidateSet(left=empty, right=empty, oversized_buckets=0, raw_pairs=0)
-    unique = np.unique(np.concatenate(codes))
+    unique = sorted_unique(np.concatenate(codes))
     return CandidateSet(
         left=(unique // np.uint64(n)).astype(np.int64),
         right=(unique % np.uint64(n)).astype(np.int64),

@@ -138,13 +138,15 @@ def _run_cluster(args: argparse.Namespace) -> int:
     )
     for stage in result.stages:
         log.info(
-            "%-10s %8d in %8d out %8.2fs  peak RSS %6.0f MiB  %s",
+            "%-10s %8d in %8d out %8.2fs  peak RSS %6.0f MiB  workers %d  %s  cpu %s",
             stage.name,
             stage.items_in,
             stage.items_out,
             stage.seconds,
             stage.peak_rss_bytes / 2**20,
+            stage.workers,
             dict(stage.notes),
+            {k: round(v, 2) for k, v in stage.cpu_seconds.items()},
         )
     if args.format == "json":
         text = render_json(result, config, loaded.warnings)

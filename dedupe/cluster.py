@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse.csgraph import connected_components
 
+from dedupe._arrays import sorted_unique
 from dedupe.shingle import I64
 
 F64 = np.ndarray
@@ -63,7 +64,7 @@ def group_rows(
         return Grouping(groups=[], oversized_components=0)
     graph = sp.coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
-    linked = np.unique(np.concatenate((left, right)))
+    linked = sorted_unique(np.concatenate((left, right)))
     order = np.argsort(labels[linked], kind="stable")
     rows_sorted = linked[order]
     cuts = np.flatnonzero(np.diff(labels[rows_sorted])) + 1
@@ -99,7 +100,7 @@ def _average_linkage(component: I64, distance: F64, threshold: float) -> list[I6
     # Merge while the average similarity >= threshold; the epsilon absorbs float rounding.
     labels = fcluster(tree, t=1.0 - threshold + 1e-9, criterion="distance")
     result = []
-    for label in np.unique(labels):
+    for label in sorted_unique(labels):
         members = component[labels == label]
         if len(members) >= 2:
             result.append(members)

@@ -118,11 +118,9 @@ class MinHashConfig:
     """MinHash signatures (datasketch's default ``affine32`` scheme)."""
 
     num_perm: int = 256
-    batch_size: int = 1024
 
     def __post_init__(self) -> None:
         _check_range("minhash.num_perm", self.num_perm, 16, 4096)
-        _check_range("minhash.batch_size", self.batch_size, 1, 1_000_000)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,6 +186,25 @@ class ReportConfig:
         _check_range("report.title_width", self.title_width, 10, 500)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackendConfig:
+    """Where the work runs. Results never depend on these settings."""
+
+    workers: int = 0
+    batch_size: int = 1000
+
+    def __post_init__(self) -> None:
+        _check_range("backend.workers", self.workers, 0, 1024)
+        _check_range("backend.batch_size", self.batch_size, 1, 1_000_000)
+
+    @property
+    def num_workers(self) -> int:
+        """Worker processes to use: ``workers``, or one per available core when it is 0."""
+        import os
+
+        return self.workers or len(os.sched_getaffinity(0))
+
+
 _SECTIONS: dict[str, type[Any]] = {
     "readers": ReadersConfig,
     "normalize": NormalizeConfig,
@@ -197,6 +214,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "verify": VerifyConfig,
     "cluster": ClusterConfig,
     "report": ReportConfig,
+    "backend": BackendConfig,
 }
 
 
@@ -213,6 +231,7 @@ class Config:
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    backend: BackendConfig = field(default_factory=BackendConfig)
 
     def __post_init__(self) -> None:
         _check_range("seed", self.seed, 0, 2**32 - 1)

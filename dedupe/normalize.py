@@ -140,12 +140,47 @@ def normalize_text(text: str) -> str:
     return " ".join(fold(text).split())
 
 
+# A byte-level word: ASCII letters/digits, or any byte of a multi-byte UTF-8 character. On a
+# segment that passed ``_needs_exact`` (or was rebuilt from exact tokens) this is exactly
+# ``find_words``, so the batch tokenizer can work on bytes with numpy.
+_BYTE_WORD = re.compile(r"[a-z0-9\u0080-\U0010ffff]+")
+
+
+@cache
+def _needs_exact() -> re.Pattern[str]:
+    """Lines whose non-ASCII characters are not all letters/digits, or that hold a no-space script.
+
+    Only those need ``find_words``; on every other line a word is simply a run of ASCII
+    letters/digits and non-ASCII characters.
+    """
+    return re.compile(rf"[^\x00-\x7f\w]|[{_class(list(_NO_SPACE_RANGES))}]")
+
+
 @dataclass(frozen=True, slots=True)
 class Tokens:
-    """Normalized word tokens of one article and their quotation flags (same length)."""
+    """One article, normalized, as segments: folded text outside/inside quotations.
 
-    words: list[str]
-    quoted: list[bool]
+    Word characters in a segment are ASCII letters/digits and non-ASCII characters; everything
+    else separates words. ``words`` lists them (the batch tokenizer finds the same words on
+    the UTF-8 bytes without making a string per word).
+    """
+
+    segments: tuple[str, ...]
+    quoted: tuple[bool, ...]
+
+    @property
+    def words(self) -> list[str]:
+        """The word tokens, in order."""
+        return [w for segment in self.segments for w in _BYTE_WORD.findall(segment)]
+
+    @property
+    def word_quoted(self) -> list[bool]:
+        """For each word, whether it lies inside a quotation."""
+        return [
+            q
+            for segment, q in zip(self.segments, self.quoted, strict=True)
+            for _ in _BYTE_WORD.findall(segment)
+        ]
 
 
 # Datelines and credit prefixes only stand at the top of an article.
@@ -174,8 +209,9 @@ class Normalizer:
 
     def tokens(self, text: str) -> Tokens:
         """Tokenize one article, skipping boilerplate lines and credit/dateline prefixes."""
-        words: list[str] = []
+        segments: list[str] = []
         quoted: list[bool] = []
+        needs_exact = _needs_exact().search
         kept = 0
         for raw_line in fold(text).splitlines():
             line = " ".join(raw_line.split())
@@ -184,14 +220,12 @@ class Normalizer:
             if kept < _PREFIX_LINES and self._prefix is not None:
                 line = self._prefix.sub("", line, count=1)
             kept += 1
-            if '"' not in line:
-                found = find_words(line)
-                words.extend(found)
-                quoted.extend([False] * len(found))
-                continue
             # Split at quote marks: odd segments are inside a quotation.
-            for index, segment in enumerate(_QUOTE_SPLIT.split(line)):
-                found = find_words(segment)
-                words.extend(found)
-                quoted.extend([index % 2 == 1] * len(found))
-        return Tokens(words=words, quoted=quoted)
+            parts = _QUOTE_SPLIT.split(line) if '"' in line else (line,)
+            for index, part in enumerate(parts):
+                if not part.isascii() and needs_exact(part):
+                    part = " ".join(find_words(part))
+                if part:
+                    segments.append(part)
+                    quoted.append(index % 2 == 1)
+        return Tokens(segments=tuple(segments), quoted=tuple(quoted))

@@ -9,26 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import multiprocessing
 import resource
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 
 from dedupe._progress import progress_iter
+from dedupe.batch import FeatureRows, process_batch
 from dedupe.candidates import find_candidates
 from dedupe.cluster import group_rows
 from dedupe.config import Config
-from dedupe.errors import UsageError
-from dedupe.normalize import Normalizer
-from dedupe.shingle import I64, ShingleTable, TokenHasher, build_shingle_table
-from dedupe.signature import compute_signatures, signed_mask
+from dedupe.errors import DedupeError, UsageError
+from dedupe.shingle import I64
 from dedupe.types import Article, Cluster, ClusterMember, PairScore, Reject, RunResult, StageStats
 from dedupe.verify import PairScores, Verifier
-
-_SHINGLE_BATCH = 1000
 
 
 @dataclass
@@ -37,6 +38,8 @@ class _StageClock:
     items_in: int
     items_out: int = 0
     notes: dict[str, int] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    workers: int = 1
 
 
 class _Stages:
@@ -59,6 +62,8 @@ class _Stages:
                 # Linux reports ru_maxrss in KiB.
                 peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                 notes=dict(clock.notes),
+                cpu_seconds=dict(clock.cpu_seconds),
+                workers=clock.workers,
             )
         )
 
@@ -110,23 +115,14 @@ def cluster_articles(
     n = len(ordered)
     stages = _Stages()
 
-    with stages.run("shingle", n) as clock:
-        table = _shingle_all(ordered, config, progress)
-        mask = signed_mask(table, config.shingle.ignore_quoted, config.shingle.min_shingles)
-        signed_counts = _per_article_sum(table, mask)
-        comparable = signed_counts >= config.shingle.min_shingles
+    with stages.run("sign", n) as clock:
+        signed = _sign_all([a.text for a in ordered], config, progress)
+        signatures = signed.signatures
+        comparable = signed.signed_counts >= config.shingle.min_shingles
         clock.items_out = int(comparable.sum())
-        clock.notes["shingles"] = len(table.hashes)
-
-    with stages.run("signature", n) as clock:
-        signatures = compute_signatures(
-            table,
-            mask,
-            num_perm=config.minhash.num_perm,
-            seed=config.seed,
-            batch_size=config.minhash.batch_size,
-        )
-        clock.items_out = n
+        clock.notes["shingles"] = signed.shingles
+        clock.cpu_seconds.update(signed.seconds)
+        clock.workers = signed.workers
 
     bands, rows = config.lsh_params
     with stages.run("candidates", int(comparable.sum())) as clock:
@@ -152,7 +148,8 @@ def cluster_articles(
         return np.isnan(gap) | (gap <= window)
 
     with stages.run("verify", len(candidates)) as clock:
-        verifier = Verifier(config=config.verify).fit(table, mask)
+        candidate_rows = np.concatenate((candidates.left, candidates.right))
+        verifier = Verifier(config=config.verify).fit(signed.features, candidate_rows)
         scores = verifier.score(candidates.left, candidates.right)
         verified = verifier.passes(scores) & in_window(candidates.left, candidates.right)
         clock.items_out = int(verified.sum())
@@ -191,20 +188,65 @@ def cluster_articles(
     )
 
 
-def _shingle_all(articles: Sequence[Article], config: Config, progress: bool) -> ShingleTable:
-    normalizer = Normalizer(config.normalize)
-    hasher = TokenHasher()
-    batches = [articles[i : i + _SHINGLE_BATCH] for i in range(0, len(articles), _SHINGLE_BATCH)]
-    tables = [
-        build_shingle_table([normalizer.tokens(a.text) for a in batch], config.shingle.size, hasher)
-        for batch in progress_iter(batches, enabled=progress, total=len(batches), desc="shingle")
-    ]
-    return ShingleTable.concat(tables)
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    signatures: np.ndarray
+    signed_counts: I64
+    shingles: int
+    features: FeatureRows
+    seconds: dict[str, float]
+    workers: int
 
 
-def _per_article_sum(table: ShingleTable, mask: np.ndarray) -> I64:
-    owner = np.repeat(np.arange(len(table)), table.counts())
-    return np.bincount(owner[mask], minlength=len(table)).astype(np.int64)
+def _sign_all(texts: Sequence[str], config: Config, progress: bool) -> _Signed:
+    """Map ``process_batch`` over batches, in worker processes when there is more than one."""
+    size = config.backend.batch_size
+    batches = [texts[i : i + size] for i in range(0, len(texts), size)]
+    workers = min(config.backend.num_workers, len(batches))
+    if workers > 1:
+        # forkserver: workers start from a clean process (no inherited threads), once per run.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["dedupe.batch"])
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                results = list(
+                    progress_iter(
+                        pool.map(process_batch, batches, repeat(config)),
+                        enabled=progress,
+                        total=len(batches),
+                        desc="sign",
+                    )
+                )
+        except (BrokenProcessPool, RuntimeError) as exc:
+            raise DedupeError(
+                f"worker processes failed ({type(exc).__name__}). When calling dedupe from a "
+                'script, run it under `if __name__ == "__main__":` (worker processes import '
+                "the main module), or set backend.workers to 1."
+            ) from exc
+    else:
+        results = [
+            process_batch(batch, config)
+            for batch in progress_iter(batches, enabled=progress, total=len(batches), desc="sign")
+        ]
+    num_perm = config.minhash.num_perm
+    seconds: dict[str, float] = {}
+    for result in results:
+        for key, value in result.seconds.items():
+            seconds[key] = seconds.get(key, 0.0) + value
+    return _Signed(
+        signatures=(
+            np.concatenate([r.signatures for r in results])
+            if results
+            else np.zeros((0, num_perm), np.uint32)
+        ),
+        signed_counts=(
+            np.concatenate([r.signed_counts for r in results]) if results else np.zeros(0, np.int64)
+        ),
+        shingles=sum(r.shingles for r in results),
+        features=FeatureRows.concat([r.features for r in results]),
+        seconds=seconds,
+        workers=max(workers, 1),
+    )
 
 
 def _pair_records(

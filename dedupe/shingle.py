@@ -7,14 +7,15 @@ in one pass over the whole batch: no Python call per shingle.
 
 Hash definition (also implemented one shingle at a time in ``shingle_hash32``, which the tests
 feed to ``datasketch.MinHash`` to prove the batched signatures bit-identical):
-    t_i   = first 8 bytes of BLAKE2b(token_i as UTF-8), little-endian, as uint64
-    h     = (((t_1 * P) + t_2) * P + t_3) ... mod 2^64, with P the 64-bit FNV prime
-    hash  = splitmix64_finalizer(h) >> 32
+    t_i   = splitmix64(poly(token_i) ^ (byte_length * K)),
+            poly(b) = sum_j b_j * P^(L-1-j) mod 2^64 over the token's UTF-8 bytes
+            (computed for all tokens of a batch at once from one prefix sum)
+    h     = (((t_1 * F) + t_2) * F + t_3) ... mod 2^64, with F the 64-bit FNV prime
+    hash  = splitmix64(h) >> 32
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -28,7 +29,9 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _MASK64 = (1 << 64) - 1
-_TOKEN_CACHE_LIMIT = 2_000_000
+_POLY = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2^64
+_POLY_INVERSE = pow(_POLY, -1, 1 << 64)
+_LENGTH_SALT = 0xD6E8FEB86659FD93
 
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
@@ -37,13 +40,17 @@ Bools = npt.NDArray[np.bool_]
 
 
 def token_hash(token: str) -> int:
-    """Stable 64-bit hash of one normalized token (the same on every machine and process).
+    """Stable 64-bit hash of one normalized token (reference for the vectorized form).
 
     Example:
-        >>> token_hash("rutte") == token_hash("rutte")
+        >>> token_hash("rutte") == token_hash("rutte") != token_hash("rutté")
         True
     """
-    return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
+    data = token.encode("utf-8")
+    h = 0
+    for byte in data:
+        h = (h * _POLY + byte) & _MASK64
+    return _mix64(h ^ ((len(data) * _LENGTH_SALT) & _MASK64))
 
 
 def _mix64(h: int) -> int:
@@ -108,39 +115,104 @@ class ShingleTable:
         )
 
 
-class TokenHasher:
-    """Caches token hashes: news vocabularies repeat, so each distinct token is hashed once."""
-
-    def __init__(self) -> None:
-        self._cache: dict[str, int] = {}
-
-    def hash_tokens(self, words: list[str]) -> U64:
-        """Hash a token list to a uint64 array."""
-        cache = self._cache
-        if len(cache) > _TOKEN_CACHE_LIMIT:
-            cache.clear()  # bounds memory on huge corpora; costs only re-hashing
-        for word in set(words).difference(cache):
-            cache[word] = token_hash(word)
-        return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+_POWER_TABLES: dict[int, U64] = {}
 
 
-def build_shingle_table(batch: Sequence[Tokens], size: int, hasher: TokenHasher) -> ShingleTable:
+def _powers(base: int, count: int) -> U64:
+    """base^0 .. base^(count-1) modulo 2^64, from a table that grows as batches need."""
+    table = _POWER_TABLES.get(base)
+    if table is None or len(table) < count:
+        size = max(count, 2 * len(table) if table is not None else 1 << 16)
+        powers = np.full(size, base, dtype=np.uint64)
+        powers[0] = 1
+        table = np.cumprod(powers, dtype=np.uint64)  # uint64 products wrap: mod 2^64
+        _POWER_TABLES[base] = table
+    return table[:count]
+
+
+def _mix_array(h: U64) -> U64:
+    h = h ^ (h >> np.uint64(30))
+    h = h * _MIX1
+    h = h ^ (h >> np.uint64(27))
+    h = h * _MIX2
+    return h ^ (h >> np.uint64(31))
+
+
+def _poly_hash(data: npt.NDArray[np.uint8], starts: I64, ends: I64) -> U64:
+    """``token_hash`` of the byte ranges [starts, ends) of ``data``, all at once.
+
+    poly(b[s:e]) = P^(e-1) * sum_{k=s}^{e-1} b_k * P^-k, and the sum is a difference of one
+    prefix sum over the whole buffer, so no Python code runs per token.
+    """
+    if not len(starts):
+        return np.zeros(0, np.uint64)
+    with np.errstate(over="ignore"):
+        prefix = np.cumsum(data.astype(np.uint64) * _powers(_POLY_INVERSE, len(data)))
+        before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], np.uint64(0))
+        poly = (prefix[ends - 1] - before) * _powers(_POLY, len(data))[ends - 1]
+        lengths = (ends - starts).astype(np.uint64)
+        return _mix_array(poly ^ (lengths * np.uint64(_LENGTH_SALT)))
+
+
+# Byte classes of a segment (see ``dedupe.normalize.Tokens``): ASCII letters/digits and every
+# byte of a multi-byte UTF-8 character are word bytes.
+_WORD_BYTE = np.zeros(256, np.bool_)
+_WORD_BYTE[ord("a") : ord("z") + 1] = True
+_WORD_BYTE[ord("0") : ord("9") + 1] = True
+_WORD_BYTE[0x80:] = True
+
+
+def hash_tokens(words: list[str]) -> U64:
+    """``token_hash`` of every word (words must not contain spaces)."""
+    data = np.frombuffer(" ".join(words).encode("utf-8"), dtype=np.uint8)
+    ends = np.append(np.flatnonzero(data == 32), len(data)).astype(np.int64)
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    return _poly_hash(data, starts, ends) if words else np.zeros(0, np.uint64)
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchTokens:
+    hashes: U64
+    quoted: Bools
+    lengths: I64
+
+
+def _tokenize_batch(batch: Sequence[Tokens]) -> _BatchTokens:
+    """Word hashes of a whole batch from its segments' UTF-8 bytes, with numpy."""
+    segments = [segment for tokens in batch for segment in tokens.segments]
+    per_article = np.fromiter((len(t.segments) for t in batch), np.int64, count=len(batch))
+    segment_article = np.repeat(np.arange(len(batch), dtype=np.int64), per_article)
+    segment_quoted = np.fromiter(
+        chain.from_iterable(t.quoted for t in batch), np.bool_, count=len(segments)
+    )
+    # Segments never contain a line break, so "\n" marks where each one starts.
+    data = np.frombuffer("\n".join(segments).encode("utf-8"), dtype=np.uint8)
+    segment_starts = np.concatenate(([0], np.flatnonzero(data == 10) + 1)).astype(np.int64)
+    word = _WORD_BYTE[data]
+    edge = np.diff(word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edge == 1).astype(np.int64)
+    ends = np.flatnonzero(edge == -1).astype(np.int64)
+    token_segment = np.searchsorted(segment_starts, starts, side="right") - 1
+    token_article = segment_article[token_segment]
+    return _BatchTokens(
+        hashes=_poly_hash(data, starts, ends),
+        quoted=segment_quoted[token_segment],
+        lengths=np.bincount(token_article, minlength=len(batch)).astype(np.int64),
+    )
+
+
+def build_shingle_table(batch: Sequence[Tokens], size: int) -> ShingleTable:
     """Compute the k-shingle hashes of a batch of tokenized articles in one numpy pass.
 
     Args:
         batch: Tokens per article.
         size: Words per shingle (k).
-        hasher: Token hash cache shared across batches.
 
     Returns:
         A table with max(len(tokens) - k + 1, 0) shingles per article.
     """
-    lengths = np.fromiter((len(t.words) for t in batch), dtype=np.int64, count=len(batch))
-    all_words = list(chain.from_iterable(t.words for t in batch))
-    tokens = hasher.hash_tokens(all_words)
-    quoted_tokens = np.fromiter(
-        chain.from_iterable(t.quoted for t in batch), dtype=np.bool_, count=len(all_words)
-    )
+    tokenized = _tokenize_batch(batch)
+    lengths, tokens, quoted_tokens = tokenized.lengths, tokenized.hashes, tokenized.quoted
     shingle_counts = np.maximum(lengths - size + 1, 0)
     offsets = np.zeros(len(batch) + 1, np.int64)
     np.cumsum(shingle_counts, out=offsets[1:])
@@ -160,10 +232,6 @@ def build_shingle_table(batch: Sequence[Tokens], size: int, hasher: TokenHasher)
         article_of = np.repeat(np.arange(len(batch)), lengths)
         valid = article_of[:starts_count] == article_of[size - 1 : size - 1 + starts_count]
         combined = combined[valid]
-        h = combined ^ (combined >> np.uint64(30))
-        h = h * _MIX1
-        h = h ^ (h >> np.uint64(27))
-        h = h * _MIX2
-        h = h ^ (h >> np.uint64(31))
+        h = _mix_array(combined)
     hashes = (h >> np.uint64(32)).astype(np.uint32)
     return ShingleTable(offsets=offsets, hashes=hashes, quoted=quoted[valid])

@@ -116,7 +116,11 @@ class Cluster:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StageStats:
-    """What one stage did: counts for the report, time and memory for benchmarks."""
+    """What one stage did: counts for the report; time, memory and workers for benchmarks.
+
+    ``notes`` holds deterministic counts only (they go into the JSON report); ``cpu_seconds``
+    breaks the stage's CPU time down by step, summed over worker processes.
+    """
 
     name: str
     items_in: int
@@ -124,6 +128,8 @@ class StageStats:
     seconds: float
     peak_rss_bytes: int
     notes: Mapping[str, int] = field(default_factory=dict)
+    cpu_seconds: Mapping[str, float] = field(default_factory=dict)
+    workers: int = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

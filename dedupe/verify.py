@@ -1,6 +1,6 @@
 """Candidate pairs -> exact scores and a verified / not verified decision.
 
-Input: ``ShingleTable``, the signed-shingle mask and candidate row pairs. Output: ``PairScores``
+Input: ``FeatureRows`` of every article and candidate row pairs. Output: ``PairScores``
 arrays aligned with the pairs. Only candidate pairs are scored (never an n x n matrix): each
 score is a row-wise product of two sparse rows.
 
@@ -24,8 +24,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
+from dedupe._arrays import sorted_unique
+from dedupe.batch import FeatureRows
 from dedupe.config import VerifyConfig
-from dedupe.shingle import I64, Bools, ShingleTable
+from dedupe.shingle import I64, Bools
 
 F64 = np.ndarray
 _CHUNK = 200_000
@@ -48,50 +50,61 @@ class Verifier:
     """Scores article pairs on shared shingles.
 
     Follows scikit-learn's estimator convention: ``__init__`` stores settings, ``fit`` learns
-    document frequencies into ``attr_`` names, ``score`` needs a fitted verifier.
+    document frequencies into ``attr_`` names, ``score`` needs a fitted verifier. Document
+    frequencies come from every article; vectors are built only for the rows that will be
+    scored (those in candidate pairs).
 
     Example:
-        >>> verifier = Verifier(config=VerifyConfig()).fit(table, mask)  # doctest: +SKIP
+        >>> verifier = Verifier(config=VerifyConfig()).fit(features, rows)  # doctest: +SKIP
         >>> scores = verifier.score(left, right)  # doctest: +SKIP
     """
 
     def __init__(self, *, config: VerifyConfig) -> None:
         self.config = config
 
-    def fit(self, table: ShingleTable, mask: Bools) -> Verifier:
-        """Learn document frequencies and build the two sparse matrices."""
-        n = len(table)
+    def fit(self, features: FeatureRows, rows: I64) -> Verifier:
+        """Learn document frequencies from all articles; vectorize ``rows``.
+
+        Args:
+            features: Feature rows of every article.
+            rows: Article rows that ``score`` will be asked about.
+        """
+        n = len(features)
         width = 1 << self.config.hash_bits
-        rows = np.repeat(np.arange(n, dtype=np.int64), table.counts())
-        columns = (table.hashes & np.uint32(width - 1)).astype(np.int64)
-        counts = _csr_counts(rows, columns, n, width)
-        doc_freq = np.bincount(counts.indices, minlength=width)
+        doc_freq = np.bincount(features.columns, minlength=width)
         limit = max(self.config.max_df * n, self.config.max_df_min_docs)
         common = doc_freq > limit
         self.num_common_ = int(common.sum())
-        keep_counts = ~common[counts.indices]
-        counts.data = np.where(keep_counts, counts.data, 0.0)
-        counts.eliminate_zeros()
-        transformer = TfidfTransformer(sublinear_tf=True, norm="l2")
-        self.tfidf_ = transformer.fit_transform(counts).tocsr()
-        signed = _csr_counts(rows[mask], columns[mask], n, width)
-        signed.data = np.where(common[signed.indices], 0.0, 1.0)
-        signed.eliminate_zeros()
-        self.signed_ = signed
-        self.sizes_ = np.diff(signed.indptr).astype(np.int64)
+        kept = ~common[features.columns]
+        # Common shingles are dropped before fitting: scikit-learn's max_df does the same.
+        counts = _csr(features, kept, features.counts.astype(np.float64), n, width)
+        transformer = TfidfTransformer(sublinear_tf=True, norm="l2").fit(counts)
+        rows = sorted_unique(rows)
+        self.position_ = np.full(n, -1, np.int64)
+        self.position_[rows] = np.arange(len(rows))
+        # scikit-learn refuses to transform zero rows; no candidates means nothing to score.
+        self.tfidf_ = (
+            transformer.transform(counts[rows]).tocsr() if len(rows) else counts[rows].tocsr()
+        )
+        signed = _csr(features, kept & features.signed, np.ones(len(kept)), n, width)
+        self.signed_ = signed[rows]
+        self.sizes_ = np.diff(self.signed_.indptr).astype(np.int64)
         return self
 
     def score(self, left: I64, right: I64) -> PairScores:
-        """Exact scores for aligned pairs of row indices."""
+        """Exact scores for aligned pairs of article rows (rows given to ``fit``)."""
         if not hasattr(self, "signed_"):
             raise RuntimeError("Verifier.score called before fit")
+        a_all, b_all = self.position_[left], self.position_[right]
+        if len(a_all) and (a_all.min() < 0 or b_all.min() < 0):
+            raise ValueError("Verifier.score asked about a row that was not given to fit")
         shared = np.zeros(len(left), np.int64)
         cosine = np.zeros(len(left), np.float64)
         for lo in range(0, len(left), _CHUNK):
-            a, b = left[lo : lo + _CHUNK], right[lo : lo + _CHUNK]
+            a, b = a_all[lo : lo + _CHUNK], b_all[lo : lo + _CHUNK]
             shared[lo : lo + len(a)] = _rowwise_dot(self.signed_, a, b).round().astype(np.int64)
             cosine[lo : lo + len(a)] = _rowwise_dot(self.tfidf_, a, b)
-        size_a, size_b = self.sizes_[left], self.sizes_[right]
+        size_a, size_b = self.sizes_[a_all], self.sizes_[b_all]
         smaller = np.minimum(size_a, size_b)
         union = size_a + size_b - shared
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -114,16 +127,14 @@ class Verifier:
         return result
 
 
-def _csr_counts(rows: I64, columns: I64, n: int, width: int) -> sp.csr_matrix:
-    """Count matrix with sorted, unique column indices, built by one sort of (row, column) codes.
-
-    Faster than letting scipy convert COO with duplicates (a per-row sort plus a merge).
-    """
-    codes, counts = np.unique(rows * width + columns, return_counts=True)
+def _csr(features: FeatureRows, keep: Bools, data: F64, n: int, width: int) -> sp.csr_matrix:
+    """The kept entries of the feature rows as a CSR matrix (columns stay sorted per row)."""
+    per_row = np.add.reduceat(keep, features.offsets[:-1]) if len(keep) else np.zeros(n)
+    per_row = np.where(np.diff(features.offsets) > 0, per_row, 0)
     indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(codes // width, minlength=n), out=indptr[1:])
+    np.cumsum(per_row, out=indptr[1:])
     return sp.csr_matrix(
-        (counts.astype(np.float64), (codes % width).astype(np.int64), indptr), shape=(n, width)
+        (data[keep], features.columns[keep].astype(np.int64), indptr), shape=(n, width)
     )
 
 

@@ -39,7 +39,7 @@ def test_quoted_words_are_flagged_per_line() -> None:
     tokens = Normalizer(NormalizeConfig()).tokens(
         'He said “we will stay” today.\n"Open quote\nnext'
     )
-    flagged = dict(zip(tokens.words, tokens.quoted, strict=True))
+    flagged = dict(zip(tokens.words, tokens.word_quoted, strict=True))
     assert flagged == {
         "he": False,
         "said": False,
@@ -61,3 +61,16 @@ def test_scripts_without_spaces_give_one_token_per_character() -> None:
 
 def test_combining_marks_stay_inside_words() -> None:
     assert Normalizer(NormalizeConfig()).tokens("हिन्दी समाचार").words == ["हिन्दी", "समाचार"]
+
+
+@given(st.text())
+def test_fast_word_path_equals_the_exact_tokenizer(text: str) -> None:
+    from dedupe.normalize import _QUOTE_SPLIT, find_words, fold
+
+    expected = []
+    for raw_line in fold(text).splitlines():
+        line = " ".join(raw_line.split())
+        for part in _QUOTE_SPLIT.split(line):
+            expected.extend(find_words(part))
+    plain = Normalizer(NormalizeConfig(drop_lines=(), strip_prefixes=()))
+    assert plain.tokens(text).words == expected

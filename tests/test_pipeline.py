@@ -115,3 +115,19 @@ def test_short_and_empty_articles_are_reported_not_lost(make_article: MakeArticl
     ]
     result = cluster_articles(articles)
     assert result.clusters == () and set(result.uncomparable_ids) == {"empty", "one-word", "ws"}
+
+
+def test_worker_processes_give_the_same_result_as_one_process(make_article: MakeArticle) -> None:
+    from dedupe.config import build_config
+
+    base = pseudo_sentences(200, 20)
+    articles = [
+        make_article(f"w{i}", paragraphs(base[i:] + pseudo_sentences(300 + i, 5))) for i in range(8)
+    ]
+    articles += [
+        make_article(f"x{i}", paragraphs(pseudo_sentences(400 + i, 12))) for i in range(12)
+    ]
+    single = cluster_articles(articles, build_config({"backend": {"workers": 1, "batch_size": 3}}))
+    pooled = cluster_articles(articles, build_config({"backend": {"workers": 2, "batch_size": 3}}))
+    assert pooled.clusters == single.clusters and pooled.pairs == single.pairs
+    assert pooled.stages[0].workers == 2 and single.clusters

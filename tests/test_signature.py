@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from dedupe.config import NormalizeConfig
 from dedupe.normalize import Normalizer, Tokens
-from dedupe.shingle import TokenHasher, build_shingle_table, shingle_hash32
+from dedupe.shingle import build_shingle_table, shingle_hash32
 from dedupe.signature import compute_signatures, signed_mask, to_lean_minhash
 from tests.conftest import pseudo_sentences
 
@@ -22,7 +22,7 @@ def test_batched_signatures_equal_datasketch_minhash_bit_for_bit() -> None:
     texts = [" ".join(pseudo_sentences(i, 12)) for i in range(6)]
     texts.append("São Paulo: “a cidade” não para — 東京 too, with ünïcödé and 2024 numbers")
     batch = [normalizer.tokens(t) for t in texts]
-    table = build_shingle_table(batch, 3, TokenHasher())
+    table = build_shingle_table(batch, 3)
     mask = signed_mask(table, ignore_quoted=False, min_shingles=1)
     signatures = compute_signatures(table, mask, num_perm=128, seed=7, batch_size=3)
     for row, tokens in zip(signatures, batch, strict=True):
@@ -34,7 +34,7 @@ def test_batched_signatures_equal_datasketch_minhash_bit_for_bit() -> None:
 def test_equal_to_datasketch_for_any_text(texts: list[str], size: int) -> None:
     normalizer = Normalizer(NormalizeConfig(drop_lines=(), strip_prefixes=()))
     batch = [normalizer.tokens(t) for t in texts]
-    table = build_shingle_table(batch, size, TokenHasher())
+    table = build_shingle_table(batch, size)
     mask = signed_mask(table, ignore_quoted=False, min_shingles=1)
     signatures = compute_signatures(table, mask, num_perm=32, seed=1)
     for row, tokens in zip(signatures, batch, strict=True):
@@ -46,7 +46,7 @@ def test_quoted_shingles_are_not_signed_unless_too_few_remain() -> None:
     normalizer = Normalizer(NormalizeConfig())
     words = " ".join(pseudo_sentences(1, 3))
     batch = [normalizer.tokens(f"{words} “{words}”"), normalizer.tokens(f"“{words}”")]
-    table = build_shingle_table(batch, 3, TokenHasher())
+    table = build_shingle_table(batch, 3)
     mask = signed_mask(table, ignore_quoted=True, min_shingles=5)
     first = mask[table.offsets[0] : table.offsets[1]]
     second = mask[table.offsets[1] : table.offsets[2]]

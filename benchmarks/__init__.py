@@ -1,0 +1,1 @@
+"""Benchmark helpers for ``make bench``: synthetic corpora and clustering quality metrics."""
