@@ -1,13 +1,15 @@
-"""A batch of article texts -> MinHash signatures and sparse shingle features: the engine-free core.
+"""A batch of article texts -> sparse shingle features: the engine-free core of the pipeline.
 
 Input: the texts of one batch and the ``Config``. Output: ``BatchResult``. The function is pure
 and its inputs and outputs pickle cheaply (numpy arrays), so the local pipeline maps it over
 batches in worker processes, and a distributed engine can map it over partitions; either way
 the result for an article does not depend on which batch it landed in.
 
-Per article it keeps only what later stages read: the signature, how many shingles were signed,
-and its feature row (sorted unique shingle columns with their counts, and whether each column
-occurs outside quotations). Tokens and raw shingles die with the batch.
+Per article it keeps only what later stages read: its feature row (sorted unique shingle
+columns with their counts, and whether each column occurs outside quotations). Tokens and raw
+shingles die with the batch. Signatures are computed from these rows once corpus-wide document
+frequencies are known (``dedupe.signature.sign_rows``), so MinHash sees exactly the shingles
+that verification compares.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ import numpy.typing as npt
 from dedupe._arrays import sorted_unique
 from dedupe.config import Config, NormalizeConfig
 from dedupe.normalize import Normalizer
-from dedupe.shingle import I64, U32, Bools, ShingleTable, build_shingle_table
-from dedupe.signature import compute_signatures, signed_mask
+from dedupe.shingle import I64, Bools, ShingleTable, build_shingle_table
+from dedupe.signature import signed_mask
 
 I32 = npt.NDArray[np.int32]
+U16 = npt.NDArray[np.uint16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +40,14 @@ class FeatureRows:
         offsets: int64, length n + 1.
         columns: Shingle hashes folded to ``2**verify.hash_bits`` columns, sorted and unique
             within each row.
-        counts: How often each column occurs in the article (term frequency).
+        counts: How often each column occurs in the article (term frequency, capped at
+            65,535: uint16 keeps a million articles' features in a few GiB).
         signed: Whether the column occurs outside quotations (what containment compares).
     """
 
     offsets: I64
     columns: I32
-    counts: I32
+    counts: U16
     signed: Bools
 
     def __len__(self) -> int:
@@ -58,7 +62,7 @@ class FeatureRows:
         return FeatureRows(
             offsets=offsets,
             columns=np.concatenate([p.columns for p in parts]) if parts else np.zeros(0, np.int32),
-            counts=np.concatenate([p.counts for p in parts]) if parts else np.zeros(0, np.int32),
+            counts=np.concatenate([p.counts for p in parts]) if parts else np.zeros(0, np.uint16),
             signed=np.concatenate([p.signed for p in parts]) if parts else np.zeros(0, np.bool_),
         )
 
@@ -67,8 +71,6 @@ class FeatureRows:
 class BatchResult:
     """What one batch produces; ``seconds`` is CPU time per step, for the stage report."""
 
-    signatures: U32
-    signed_counts: I64
     shingles: int
     features: FeatureRows
     seconds: dict[str, float]
@@ -101,20 +103,20 @@ def feature_rows(table: ShingleTable, mask: Bools, hash_bits: int) -> FeatureRow
     return FeatureRows(
         offsets=offsets,
         columns=(unique % width).astype(np.int32),
-        counts=counts.astype(np.int32),
+        counts=np.minimum(counts, 65_535).astype(np.uint16),
         signed=signed,
     )
 
 
 def process_batch(texts: Sequence[str], config: Config) -> BatchResult:
-    """Tokenize, shingle, sign and featurize one batch of article texts.
+    """Tokenize, shingle and featurize one batch of article texts.
 
     Args:
         texts: Article bodies, in the order the caller keeps.
         config: Run settings (normalize, shingle, minhash, seed, verify.hash_bits are read).
 
     Returns:
-        Signatures and features row-aligned with ``texts``.
+        Feature rows aligned with ``texts``.
     """
     clock = time.process_time()
     seconds: dict[str, float] = {}
@@ -131,17 +133,9 @@ def process_batch(texts: Sequence[str], config: Config) -> BatchResult:
     table = build_shingle_table(tokens, config.shingle.size)
     mask = signed_mask(table, config.shingle.ignore_quoted, config.shingle.min_shingles)
     lap("shingle")
-    signatures = compute_signatures(
-        table, mask, num_perm=config.minhash.num_perm, seed=config.seed, batch_size=len(texts)
-    )
-    lap("signature")
     features = feature_rows(table, mask, config.verify.hash_bits)
-    owner = np.repeat(np.arange(len(texts)), table.counts())
-    signed_counts = np.bincount(owner[mask], minlength=len(texts)).astype(np.int64)
     lap("features")
     return BatchResult(
-        signatures=signatures,
-        signed_counts=signed_counts,
         shingles=len(table.hashes),
         features=features,
         seconds=seconds,

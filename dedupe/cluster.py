@@ -1,6 +1,6 @@
 """Verified pairs -> clusters, without chaining unrelated stories together.
 
-Input: verified row pairs and a way to score any pair. Output: member row groups.
+Input: scored candidate pairs (verified or not). Output: member row groups.
 
 Connected components of the verified-pair graph would chain: A shares wording with B and B
 with C puts A and C together even when A and C share nothing but a quote. So inside each
@@ -14,7 +14,6 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,11 +22,9 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse.csgraph import connected_components
 
 from dedupe._arrays import sorted_unique
-from dedupe.shingle import I64
+from dedupe.shingle import I64, Bools
 
 F64 = np.ndarray
-# Similarity of aligned pairs (left, right) -> values in [0, 1].
-SimilarityFn = Callable[[I64, I64], F64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +37,10 @@ class Grouping:
 
 def group_rows(
     n: int,
+    verified: Bools,
     left: I64,
     right: I64,
-    similarity: SimilarityFn,
+    similarity: F64,
     *,
     threshold: float,
     max_component_size: int,
@@ -51,46 +49,70 @@ def group_rows(
 
     Args:
         n: Number of rows.
-        left: Left rows of verified pairs.
-        right: Right rows of verified pairs.
-        similarity: Scores any pairs of rows (used inside components only).
+        verified: Which candidate pairs are verified (they define the components).
+        left: Left rows of all scored candidate pairs.
+        right: Right rows of all scored candidate pairs.
+        similarity: Similarity of each candidate pair (containment, 0 where a gate failed).
         threshold: Minimum average similarity for two groups to merge.
         max_component_size: Components above this size are kept whole (no refinement).
 
     Returns:
         Groups of two or more rows, each sorted, in order of their first row.
+
+    Pairs that were never LSH candidates count as similarity 0: LSH misses a pair sharing
+    real wording only rarely (the tests check its recall), and re-scoring every pair of a big
+    component would cost more than the whole verify stage.
     """
-    if not len(left):
+    if not verified.any():
         return Grouping(groups=[], oversized_components=0)
-    graph = sp.coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
+    graph = sp.coo_matrix(
+        (np.ones(int(verified.sum())), (left[verified], right[verified])), shape=(n, n)
+    )
     _, labels = connected_components(graph, directed=False)
-    linked = sorted_unique(np.concatenate((left, right)))
-    order = np.argsort(labels[linked], kind="stable")
-    rows_sorted = linked[order]
-    cuts = np.flatnonzero(np.diff(labels[rows_sorted])) + 1
+    linked = sorted_unique(np.concatenate((left[verified], right[verified])))
+    sizes = np.bincount(labels[linked], minlength=labels.max() + 1)
+    # Rank of each linked row inside its component (components listed in row order).
+    order = np.lexsort((linked, labels[linked]))
+    members_sorted = linked[order]
+    rank = np.full(n, -1, np.int64)
+    component_start = np.zeros(labels.max() + 1, np.int64)
+    firsts = np.r_[0, np.flatnonzero(np.diff(labels[members_sorted])) + 1]
+    component_start[labels[members_sorted[firsts]]] = firsts
+    rank[members_sorted] = np.arange(len(members_sorted)) - component_start[labels[members_sorted]]
+    # Candidate pairs inside one component carry their similarity into its distance matrix.
+    inside = (labels[left] == labels[right]) & (rank[left] >= 0) & (rank[right] >= 0)
+    pair_component = labels[left[inside]]
+    i = np.minimum(rank[left[inside]], rank[right[inside]])
+    j = np.maximum(rank[left[inside]], rank[right[inside]])
+    values = np.clip(similarity[inside], 0.0, 1.0)
+    by_component = np.argsort(pair_component, kind="stable")
+    pair_component, i, j, values = (
+        pair_component[by_component],
+        i[by_component],
+        j[by_component],
+        values[by_component],
+    )
+    bounds = np.searchsorted(pair_component, np.arange(labels.max() + 2))
     groups: list[I64] = []
     oversized = 0
-    to_refine: list[I64] = []
-    for component in np.split(rows_sorted, cuts):
-        component = np.sort(component)
-        if len(component) == 2:
+    for first in firsts:
+        label = labels[members_sorted[first]]
+        size = int(sizes[label])
+        component = members_sorted[first : first + size]
+        if size == 2:
             groups.append(component)
-        elif len(component) > max_component_size:
+            continue
+        if size > max_component_size:
             oversized += 1
             groups.append(component)
-        else:
-            to_refine.append(component)
-    # Score the pairs of every component in one call: per-call overhead dominates small ones.
-    # Condensed order per component is scipy's: (0,1), (0,2), ..., (1,2), ... as triu_indices.
-    pair_index = [np.triu_indices(len(c), k=1) for c in to_refine]
-    if to_refine:
-        left_all = np.concatenate([c[i] for c, (i, _) in zip(to_refine, pair_index, strict=True)])
-        right_all = np.concatenate([c[j] for c, (_, j) in zip(to_refine, pair_index, strict=True)])
-        scores = np.clip(similarity(left_all, right_all), 0.0, 1.0)
-        bounds = np.cumsum([0] + [len(i) for i, _ in pair_index])
-        for k, component in enumerate(to_refine):
-            distance = 1.0 - scores[bounds[k] : bounds[k + 1]]
-            groups.extend(_average_linkage(component, distance, threshold))
+            continue
+        lo, hi = bounds[label], bounds[label + 1]
+        ci, cj = i[lo:hi], j[lo:hi]
+        # scipy's condensed index of (i, j), i < j, in an m x m matrix.
+        condensed = size * ci - ci * (ci + 1) // 2 + (cj - ci - 1)
+        distance = np.ones(size * (size - 1) // 2, np.float64)
+        distance[condensed] = 1.0 - values[lo:hi]
+        groups.extend(_average_linkage(component, distance, threshold))
     groups.sort(key=lambda g: int(g[0]))
     return Grouping(groups=groups, oversized_components=oversized)
 

@@ -28,8 +28,9 @@ from dedupe.cluster import group_rows
 from dedupe.config import Config
 from dedupe.errors import DedupeError, UsageError
 from dedupe.shingle import I64
+from dedupe.signature import sign_rows
 from dedupe.types import Article, Cluster, ClusterMember, PairScore, Reject, RunResult, StageStats
-from dedupe.verify import PairScores, Verifier
+from dedupe.verify import PairScores, Verifier, common_columns
 
 
 @dataclass
@@ -115,14 +116,29 @@ def cluster_articles(
     n = len(ordered)
     stages = _Stages()
 
-    with stages.run("sign", n) as clock:
-        signed = _sign_all([a.text for a in ordered], config, progress)
-        signatures = signed.signatures
-        comparable = signed.signed_counts >= config.shingle.min_shingles
+    with stages.run("shingle", n) as clock:
+        shingled = _shingle_all([a.text for a in ordered], config, progress)
+        features = shingled.features
+        clock.items_out = n
+        clock.notes["shingles"] = shingled.shingles
+        clock.cpu_seconds.update(shingled.seconds)
+        clock.workers = shingled.workers
+
+    with stages.run("signature", n) as clock:
+        common = common_columns(features, config.verify)
+        compared = features.signed & ~common[features.columns]
+        compared_counts = _row_sums(features.offsets, compared)
+        comparable = compared_counts >= config.shingle.min_shingles
+        signatures = sign_rows(
+            features.offsets,
+            features.columns,
+            compared,
+            num_perm=config.minhash.num_perm,
+            seed=config.seed,
+            batch_size=config.backend.batch_size,
+        )
         clock.items_out = int(comparable.sum())
-        clock.notes["shingles"] = signed.shingles
-        clock.cpu_seconds.update(signed.seconds)
-        clock.workers = signed.workers
+        clock.notes["common_shingle_columns"] = int(common.sum())
 
     bands, rows = config.lsh_params
     with stages.run("candidates", int(comparable.sum())) as clock:
@@ -149,23 +165,21 @@ def cluster_articles(
 
     with stages.run("verify", len(candidates)) as clock:
         candidate_rows = np.concatenate((candidates.left, candidates.right))
-        verifier = Verifier(config=config.verify).fit(signed.features, candidate_rows)
+        verifier = Verifier(config=config.verify).fit(features, candidate_rows, common)
         scores = verifier.score(candidates.left, candidates.right)
         verified = verifier.passes(scores) & in_window(candidates.left, candidates.right)
         clock.items_out = int(verified.sum())
-        clock.notes["common_shingle_columns"] = verifier.num_common_
 
-    def similarity(left: I64, right: I64) -> np.ndarray:
-        pair = verifier.score(left, right)
-        gate = (pair.cosine >= config.verify.cosine_threshold) & in_window(left, right)
-        return np.where(gate, pair.containment, 0.0)
-
+    gate = (scores.cosine >= config.verify.cosine_threshold) & in_window(
+        candidates.left, candidates.right
+    )
     with stages.run("cluster", int(verified.sum())) as clock:
         grouping = group_rows(
             n,
-            candidates.left[verified],
-            candidates.right[verified],
-            similarity,
+            verified,
+            candidates.left,
+            candidates.right,
+            np.where(gate, scores.containment, 0.0),
             threshold=config.verify.containment_threshold,
             max_component_size=config.cluster.max_component_size,
         )
@@ -189,16 +203,20 @@ def cluster_articles(
 
 
 @dataclass(frozen=True, slots=True)
-class _Signed:
-    signatures: np.ndarray
-    signed_counts: I64
-    shingles: int
+class _Shingled:
     features: FeatureRows
+    shingles: int
     seconds: dict[str, float]
     workers: int
 
 
-def _sign_all(texts: Sequence[str], config: Config, progress: bool) -> _Signed:
+def _row_sums(offsets: I64, values: np.ndarray) -> I64:
+    """Per-row sums of a CSR-aligned boolean array."""
+    owner = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    return np.bincount(owner[values], minlength=len(offsets) - 1).astype(np.int64)
+
+
+def _shingle_all(texts: Sequence[str], config: Config, progress: bool) -> _Shingled:
     """Map ``process_batch`` over batches, in worker processes when there is more than one."""
     size = config.backend.batch_size
     batches = [texts[i : i + size] for i in range(0, len(texts), size)]
@@ -214,7 +232,7 @@ def _sign_all(texts: Sequence[str], config: Config, progress: bool) -> _Signed:
                         pool.map(process_batch, batches, repeat(config)),
                         enabled=progress,
                         total=len(batches),
-                        desc="sign",
+                        desc="shingle",
                     )
                 )
         except (BrokenProcessPool, RuntimeError) as exc:
@@ -226,24 +244,17 @@ def _sign_all(texts: Sequence[str], config: Config, progress: bool) -> _Signed:
     else:
         results = [
             process_batch(batch, config)
-            for batch in progress_iter(batches, enabled=progress, total=len(batches), desc="sign")
+            for batch in progress_iter(
+                batches, enabled=progress, total=len(batches), desc="shingle"
+            )
         ]
-    num_perm = config.minhash.num_perm
     seconds: dict[str, float] = {}
     for result in results:
         for key, value in result.seconds.items():
             seconds[key] = seconds.get(key, 0.0) + value
-    return _Signed(
-        signatures=(
-            np.concatenate([r.signatures for r in results])
-            if results
-            else np.zeros((0, num_perm), np.uint32)
-        ),
-        signed_counts=(
-            np.concatenate([r.signed_counts for r in results]) if results else np.zeros(0, np.int64)
-        ),
-        shingles=sum(r.shingles for r in results),
+    return _Shingled(
         features=FeatureRows.concat([r.features for r in results]),
+        shingles=sum(r.shingles for r in results),
         seconds=seconds,
         workers=max(workers, 1),
     )

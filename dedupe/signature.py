@@ -1,9 +1,10 @@
-"""Shingles -> MinHash signatures, batched, bit-identical to datasketch's ``affine32`` scheme.
+"""Feature rows -> MinHash signatures, batched, bit-identical to datasketch's ``affine32`` scheme.
 
-Input: ``ShingleTable`` and, per article, which shingles to sign (quoted speech left out).
-Output: an (n, num_perm) uint32 matrix; row i equals ``datasketch.MinHash(num_perm, seed,
-hashfunc=shingle_hash32)`` updated with article i's shingles. Articles with no shingle to sign
-get an all-max row, which ``comparable`` marks so later stages skip it.
+Input: ``FeatureRows`` and, per entry, whether it is compared (outside quotations, not common in
+the corpus). Output: an (n, num_perm) uint32 matrix; row i equals ``datasketch.MinHash(num_perm,
+seed, hashfunc=lambda s: shingle_hash32(s) & (2**verify.hash_bits - 1))`` updated with article
+i's compared shingles, so LSH estimates the Jaccard of exactly the sets that verification
+measures. Articles with nothing to sign get an all-max row and are marked not comparable.
 
 datasketch 2.0 (``minhash.py``): each 32-bit input hash is pre-mixed with the MurmurHash3 fmix32
 finalizer, then permutation k maps it to ``a_k * h + b_k mod 2^32`` (uint32 wraparound); the
@@ -111,6 +112,22 @@ def compute_signatures(
 def _batches(n: int, size: int) -> Iterator[tuple[int, int]]:
     for lo in range(0, n, size):
         yield lo, min(n, lo + size)
+
+
+def sign_rows(
+    offsets: npt.NDArray[np.int64],
+    columns: npt.NDArray[np.int32],
+    keep: Bools,
+    *,
+    num_perm: int,
+    seed: int,
+    batch_size: int,
+) -> U32:
+    """MinHash the kept columns of each CSR row (the feature rows of ``dedupe.batch``)."""
+    table = ShingleTable(
+        offsets=offsets, hashes=columns.astype(np.uint32), quoted=np.zeros(0, np.bool_)
+    )
+    return compute_signatures(table, keep, num_perm=num_perm, seed=seed, batch_size=batch_size)
 
 
 def comparable(signatures: U32) -> Bools:

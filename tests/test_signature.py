@@ -62,3 +62,30 @@ def test_lean_minhash_round_trips_through_bytes() -> None:
     buffer = bytearray(lean.bytesize())
     lean.serialize(buffer)
     assert LeanMinHash.deserialize(buffer) == lean
+
+
+def test_pipeline_signatures_equal_datasketch_over_the_compared_shingles() -> None:
+    """What the pipeline signs: feature columns outside quotations (hash folded to hash_bits)."""
+    from dedupe.batch import process_batch
+    from dedupe.config import Config
+    from dedupe.signature import sign_rows
+
+    config = Config()
+    mask32 = (1 << config.verify.hash_bits) - 1
+    texts = [
+        " ".join(pseudo_sentences(i, 10)) + ' He said "' + pseudo_sentences(50 + i, 1)[0] + '"'
+        for i in range(5)
+    ]
+    features = process_batch(texts, config).features
+    signatures = sign_rows(
+        features.offsets, features.columns, features.signed, num_perm=64, seed=3, batch_size=2
+    )
+    normalizer = Normalizer(config.normalize)
+    for row, text in zip(signatures, texts, strict=True):
+        tokens = normalizer.tokens(text)
+        words, quoted = tokens.words, tokens.word_quoted
+        minhash = MinHash(num_perm=64, seed=3, hashfunc=lambda s: shingle_hash32(s) & mask32)
+        for i in range(len(words) - 2):
+            if not any(quoted[i : i + 3]):
+                minhash.update(" ".join(words[i : i + 3]).encode("utf-8"))
+        assert np.array_equal(row, np.asarray(minhash.hashvalues))
