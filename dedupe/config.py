@@ -150,6 +150,7 @@ class VerifyConfig:
 
     containment_threshold: float = 0.2
     cosine_threshold: float = 0.1
+    estimate_floor: float = 0.5
     max_df: float = 0.01
     max_df_min_docs: int = 100
     hash_bits: int = 22
@@ -157,6 +158,7 @@ class VerifyConfig:
     def __post_init__(self) -> None:
         _check_range("verify.containment_threshold", self.containment_threshold, 0.0, 1.0)
         _check_range("verify.cosine_threshold", self.cosine_threshold, 0.0, 1.0)
+        _check_range("verify.estimate_floor", self.estimate_floor, 0.0, 1.0)
         _check_range("verify.max_df", self.max_df, 0.0, 1.0)
         _check_range("verify.max_df_min_docs", self.max_df_min_docs, 1, 10**9)
         _check_range("verify.hash_bits", self.hash_bits, 16, 30)

@@ -30,7 +30,7 @@ from dedupe.errors import DedupeError, UsageError
 from dedupe.shingle import I64
 from dedupe.signature import sign_rows
 from dedupe.types import Article, Cluster, ClusterMember, PairScore, Reject, RunResult, StageStats
-from dedupe.verify import PairScores, Verifier, common_columns
+from dedupe.verify import PairScores, Verifier, common_columns, estimated_containment
 
 
 @dataclass
@@ -164,21 +164,26 @@ def cluster_articles(
         return np.isnan(gap) | (gap <= window)
 
     with stages.run("verify", len(candidates)) as clock:
-        candidate_rows = np.concatenate((candidates.left, candidates.right))
+        estimate = estimated_containment(
+            signatures, compared_counts, candidates.left, candidates.right
+        )
+        floor = config.verify.estimate_floor * config.verify.containment_threshold
+        screened = estimate >= floor
+        left, right = candidates.left[screened], candidates.right[screened]
+        candidate_rows = np.concatenate((left, right))
         verifier = Verifier(config=config.verify).fit(features, candidate_rows, common)
-        scores = verifier.score(candidates.left, candidates.right)
-        verified = verifier.passes(scores) & in_window(candidates.left, candidates.right)
+        scores = verifier.score(left, right)
+        verified = verifier.passes(scores) & in_window(left, right)
         clock.items_out = int(verified.sum())
+        clock.notes["screened_out_by_estimate"] = int((~screened).sum())
 
-    gate = (scores.cosine >= config.verify.cosine_threshold) & in_window(
-        candidates.left, candidates.right
-    )
+    gate = (scores.cosine >= config.verify.cosine_threshold) & in_window(left, right)
     with stages.run("cluster", int(verified.sum())) as clock:
         grouping = group_rows(
             n,
             verified,
-            candidates.left,
-            candidates.right,
+            left,
+            right,
             np.where(gate, scores.containment, 0.0),
             threshold=config.verify.containment_threshold,
             max_component_size=config.cluster.max_component_size,
@@ -188,9 +193,7 @@ def cluster_articles(
         clock.items_out = len(clusters)
         clock.notes["oversized_components"] = grouping.oversized_components
 
-    pairs = _pair_records(
-        candidates.left[verified], candidates.right[verified], ids, scores, verified
-    )
+    pairs = _pair_records(left[verified], right[verified], ids, scores, verified)
     return RunResult(
         config_digest=config.digest(),
         articles=tuple(ordered),

@@ -46,6 +46,23 @@ class PairScores:
         return len(self.shared)
 
 
+def estimated_containment(
+    signatures: np.ndarray, sizes: I64, left: I64, right: I64, chunk: int = 65_536
+) -> F64:
+    """MinHash estimate of each pair's containment, vectorized over pairs.
+
+    J is estimated as the share of equal signature slots (datasketch's ``MinHash.jaccard``),
+    then |A ∩ B| = J (|A| + |B|) / (1 + J) with the exact set sizes, over min(|A|, |B|).
+    """
+    out = np.zeros(len(left), np.float64)
+    for lo in range(0, len(left), chunk):
+        a, b = left[lo : lo + chunk], right[lo : lo + chunk]
+        jaccard = (signatures[a] == signatures[b]).mean(axis=1)
+        shared = jaccard * (sizes[a] + sizes[b]) / (1.0 + jaccard)
+        out[lo : lo + len(a)] = shared / np.maximum(np.minimum(sizes[a], sizes[b]), 1)
+    return out
+
+
 def common_columns(features: FeatureRows, config: VerifyConfig) -> Bools:
     """Columns too common to mean shared wording.
 
