@@ -54,7 +54,8 @@ def group_rows(
         right: Right rows of all scored candidate pairs.
         similarity: Similarity of each candidate pair (containment, 0 where a gate failed).
         threshold: Minimum average similarity for two groups to merge.
-        max_component_size: Components above this size are kept whole (no refinement).
+        max_component_size: Components above this size are first cut at their weakest
+            verified links into pieces of at most this size.
 
     Returns:
         Groups of two or more rows, each sorted, in order of their first row.
@@ -85,12 +86,14 @@ def group_rows(
     i = np.minimum(rank[left[inside]], rank[right[inside]])
     j = np.maximum(rank[left[inside]], rank[right[inside]])
     values = np.clip(similarity[inside], 0.0, 1.0)
+    pair_verified = verified[inside]
     by_component = np.argsort(pair_component, kind="stable")
-    pair_component, i, j, values = (
+    pair_component, i, j, values, pair_verified = (
         pair_component[by_component],
         i[by_component],
         j[by_component],
         values[by_component],
+        pair_verified[by_component],
     )
     bounds = np.searchsorted(pair_component, np.arange(labels.max() + 2))
     groups: list[I64] = []
@@ -102,19 +105,63 @@ def group_rows(
         if size == 2:
             groups.append(component)
             continue
-        if size > max_component_size:
-            oversized += 1
-            groups.append(component)
-            continue
         lo, hi = bounds[label], bounds[label + 1]
-        ci, cj = i[lo:hi], j[lo:hi]
-        # scipy's condensed index of (i, j), i < j, in an m x m matrix.
-        condensed = size * ci - ci * (ci + 1) // 2 + (cj - ci - 1)
-        distance = np.ones(size * (size - 1) // 2, np.float64)
-        distance[condensed] = 1.0 - values[lo:hi]
-        groups.extend(_average_linkage(component, distance, threshold))
+        ci, cj, cv, ck = i[lo:hi], j[lo:hi], values[lo:hi], pair_verified[lo:hi]
+        if size <= max_component_size:
+            groups.extend(_refine(component, ci, cj, cv, threshold))
+            continue
+        oversized += 1
+        for piece in _capped_pieces(size, ci[ck], cj[ck], cv[ck], max_component_size):
+            local = np.full(size, -1, np.int64)
+            local[piece] = np.arange(len(piece))
+            keep = (local[ci] >= 0) & (local[cj] >= 0)
+            groups.extend(
+                _refine(component[piece], local[ci[keep]], local[cj[keep]], cv[keep], threshold)
+            )
     groups.sort(key=lambda g: int(g[0]))
     return Grouping(groups=groups, oversized_components=oversized)
+
+
+def _refine(component: I64, i: I64, j: I64, similarity: F64, threshold: float) -> list[I64]:
+    """Average linkage over one component, from the similarities of its scored pairs."""
+    size = len(component)
+    if size < 2:
+        return []
+    if size == 2:
+        return [component] if len(i) and similarity.max() >= threshold else []
+    # scipy's condensed index of (i, j), i < j, in an m x m matrix.
+    condensed = size * i - i * (i + 1) // 2 + (j - i - 1)
+    distance = np.ones(size * (size - 1) // 2, np.float64)
+    distance[condensed] = 1.0 - similarity
+    return _average_linkage(component, distance, threshold)
+
+
+def _capped_pieces(size: int, i: I64, j: I64, similarity: F64, cap: int) -> list[I64]:
+    """Cut a component too big for one linkage at its weakest links.
+
+    Kruskal's order: verified edges strongest first (ties by position), joining two pieces
+    only while the result stays within ``cap``. Deterministic, and the strongest ties of
+    every article are kept, so each piece is small enough for average linkage.
+    """
+    parent = list(range(size))
+    members = [1] * size
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for k in np.lexsort((j, i, -similarity)):
+        a, b = find(int(i[k])), find(int(j[k]))
+        if a != b and members[a] + members[b] <= cap:
+            a, b = min(a, b), max(a, b)
+            parent[b] = a
+            members[a] += members[b]
+    roots = np.array([find(x) for x in range(size)])
+    order = np.argsort(roots, kind="stable")
+    cuts = np.flatnonzero(np.diff(roots[order])) + 1
+    return [piece for piece in np.split(order, cuts) if len(piece) >= 2]
 
 
 def _average_linkage(component: I64, distance: F64, threshold: float) -> list[I64]:

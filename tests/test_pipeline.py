@@ -131,3 +131,27 @@ def test_worker_processes_give_the_same_result_as_one_process(make_article: Make
     pooled = cluster_articles(articles, build_config({"backend": {"workers": 2, "batch_size": 3}}))
     assert pooled.clusters == single.clusters and pooled.pairs == single.pairs
     assert pooled.stages[0].workers == 2 and single.clusters
+
+
+def test_a_component_over_the_size_cap_is_cut_not_kept_whole(make_article: MakeArticle) -> None:
+    from dedupe.config import build_config
+
+    story_a, story_b = pseudo_sentences(40, 20), pseudo_sentences(41, 20)
+    articles = [
+        make_article("a-wire", paragraphs(story_a)),
+        make_article("b-wire", paragraphs(story_b)),
+    ]
+    for i in range(2):
+        articles.append(
+            make_article(f"a-copy{i}", paragraphs(story_a[: 14 + i] + pseudo_sentences(50 + i, 3)))
+        )
+        articles.append(
+            make_article(f"b-copy{i}", paragraphs(story_b[: 14 + i] + pseudo_sentences(60 + i, 3)))
+        )
+    articles.append(make_article("roundup", paragraphs(story_a[:8] + story_b[:8])))
+    capped = build_config({"cluster": {"max_component_size": 3}})
+    result = cluster_articles(articles, capped)
+    groups = _groups(result)
+    assert all(len(g) <= 3 for g in groups)
+    assert ("a-copy0", "a-copy1", "a-wire") in groups and ("b-copy0", "b-copy1", "b-wire") in groups
+    assert result.stages[-1].notes["oversized_components"] == 1
