@@ -103,3 +103,14 @@ def test_html_page_goes_through_the_extractor(tmp_path: Path) -> None:
     (article,) = read_paths([tmp_path]).articles
     assert article.id == "page" and article.outlet == "Coast Post"
     assert "harbour budget" in article.text.lower() and "Home" not in article.text
+
+
+def test_real_windows_1252_news_is_not_read_as_central_european() -> None:
+    from dedupe.readers._decode import decode_bytes
+    from tests.conftest import SHARED
+
+    path = SHARED / "data/cstnews-cst/texts/D2_C39_Estadao.txt.seg"
+    if not path.exists():
+        pytest.skip("../shared/data/cstnews-cst not present")
+    text = decode_bytes(path.read_bytes())
+    assert text.startswith("SÃO PAULO") and "Ă" not in text

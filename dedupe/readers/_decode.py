@@ -15,6 +15,9 @@ _BOMS = (
 )
 
 
+_CLOSE = 0.01
+
+
 class DecodeFailure(ValueError):
     """The bytes are not text we can read; the message says why."""
 
@@ -59,11 +62,16 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> str:
     if not matches:
         raise DecodeFailure("not UTF-8 and no text encoding fits; set readers.encoding")
     best = matches[0]
-    # Legacy single-byte pages often score equal under several code pages (cp1250 and cp1252
-    # read Portuguese identically by charset-normalizer's measures); prefer Windows-1252, the
-    # most common legacy encoding of web text, when it ties with the best guess.
-    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-    chosen = next((m for m in tied if m.encoding == "cp1252"), best)
+    # Single-byte code pages differ only in a few letters, so charset-normalizer often scores
+    # them (nearly) alike: cp1250 beat cp1252 by a chaos of 0.005 on a CSTNews article,
+    # turning "SÃO PAULO" into "SĂO PAULO". Among candidates that close to the best, prefer
+    # Windows-1252, the most common legacy encoding of news on the web.
+    close = [
+        m
+        for m in matches
+        if m.chaos <= best.chaos + _CLOSE and m.coherence >= best.coherence - _CLOSE
+    ]
+    chosen = next((m for m in close if m.encoding == "cp1252"), best)
     return _check_text(str(chosen))
 
 
