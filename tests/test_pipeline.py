@@ -54,21 +54,23 @@ def test_shared_boilerplate_alone_does_not_link(make_article: MakeArticle) -> No
     assert _groups(cluster_articles(articles)) == []
 
 
-def test_a_bridge_article_does_not_chain_two_stories(make_article: MakeArticle) -> None:
+def _bridged_stories(make_article: MakeArticle) -> list[Article]:
+    """Two stories with two copies each, and a round-up that copies half of both."""
     story_a, story_b = pseudo_sentences(40, 20), pseudo_sentences(41, 20)
     articles = [
         make_article("a-wire", paragraphs(story_a)),
         make_article("b-wire", paragraphs(story_b)),
     ]
     for i in range(2):
-        articles.append(
-            make_article(f"a-copy{i}", paragraphs(story_a[: 14 + i] + pseudo_sentences(50 + i, 3)))
-        )
-        articles.append(
-            make_article(f"b-copy{i}", paragraphs(story_b[: 14 + i] + pseudo_sentences(60 + i, 3)))
-        )
+        own_a, own_b = pseudo_sentences(50 + i, 3), pseudo_sentences(60 + i, 3)
+        articles.append(make_article(f"a-copy{i}", paragraphs(story_a[: 14 + i] + own_a)))
+        articles.append(make_article(f"b-copy{i}", paragraphs(story_b[: 14 + i] + own_b)))
     articles.append(make_article("roundup", paragraphs(story_a[:8] + story_b[:8])))
-    groups = _groups(cluster_articles(articles))
+    return articles
+
+
+def test_a_bridge_article_does_not_chain_two_stories(make_article: MakeArticle) -> None:
+    groups = _groups(cluster_articles(_bridged_stories(make_article)))
     a_group = next(g for g in groups if "a-wire" in g)
     b_group = next(g for g in groups if "b-wire" in g)
     assert a_group != b_group
@@ -136,21 +138,8 @@ def test_worker_processes_give_the_same_result_as_one_process(make_article: Make
 def test_a_component_over_the_size_cap_is_cut_not_kept_whole(make_article: MakeArticle) -> None:
     from dedupe.config import build_config
 
-    story_a, story_b = pseudo_sentences(40, 20), pseudo_sentences(41, 20)
-    articles = [
-        make_article("a-wire", paragraphs(story_a)),
-        make_article("b-wire", paragraphs(story_b)),
-    ]
-    for i in range(2):
-        articles.append(
-            make_article(f"a-copy{i}", paragraphs(story_a[: 14 + i] + pseudo_sentences(50 + i, 3)))
-        )
-        articles.append(
-            make_article(f"b-copy{i}", paragraphs(story_b[: 14 + i] + pseudo_sentences(60 + i, 3)))
-        )
-    articles.append(make_article("roundup", paragraphs(story_a[:8] + story_b[:8])))
     capped = build_config({"cluster": {"max_component_size": 3}})
-    result = cluster_articles(articles, capped)
+    result = cluster_articles(_bridged_stories(make_article), capped)
     groups = _groups(result)
     assert all(len(g) <= 3 for g in groups)
     assert ("a-copy0", "a-copy1", "a-wire") in groups and ("b-copy0", "b-copy1", "b-wire") in groups
