@@ -5,12 +5,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+# setuptools' editable-build deprecation chatter and pip's notes about unreachable local
+# package folders are not for users; errors still show (the import check below catches them).
+QUIET_PIP := grep -v -e '^\s*$$' -e 'Warning' -e '!!' -e '\*\*\*\*' -e '^  ' \
+	-e "^WARNING: Location '" || true
+
 .PHONY: demo test check lint typecheck fmt bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@echo "Setting up $(VENV) (first run only) ..."
+	@$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
+	@PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[dev]' 2>&1 | $(QUIET_PIP)
+	@$(PY) -c "import dedupe" && echo "Installed dedupe into $(VENV)."
 	touch $(STAMP)
 
 demo: $(STAMP)
