@@ -72,21 +72,20 @@ def find_candidates(
         starts = np.concatenate(([0], cuts))
         sizes = np.diff(np.concatenate((starts, [len(keys)])))
         members = index[order]
-        pairs_left: list[I64] = []
-        pairs_right: list[I64] = []
-        twos = starts[sizes == 2]
-        pairs_left.append(members[twos])
-        pairs_right.append(members[twos + 1])
-        for start, size in zip(starts[sizes > 2], sizes[sizes > 2], strict=True):
-            group = np.sort(members[start : start + size])
+        pairs_left: list[I64] = [np.zeros(0, np.int64)]
+        pairs_right: list[I64] = [np.zeros(0, np.int64)]
+        # Buckets of one size are expanded together: a Python loop per bucket was the cost.
+        for size in sorted_unique(sizes[sizes >= 2]).tolist():
+            groups = members[starts[sizes == size][:, None] + np.arange(size)]
             if size > max_bucket_size:
-                oversized += 1
-                pairs_left.append(np.full(size - 1, group[0]))
-                pairs_right.append(group[1:])
-            else:
-                i, j = np.triu_indices(size, k=1)
-                pairs_left.append(group[i])
-                pairs_right.append(group[j])
+                for group in np.sort(groups, axis=1):
+                    oversized += 1
+                    pairs_left.append(np.full(size - 1, group[0]))
+                    pairs_right.append(group[1:])
+                continue
+            i, j = np.triu_indices(size, k=1)
+            pairs_left.append(groups[:, i].ravel())
+            pairs_right.append(groups[:, j].ravel())
         left = np.concatenate(pairs_left)
         right = np.concatenate(pairs_right)
         lo, hi = np.minimum(left, right), np.maximum(left, right)
