@@ -96,24 +96,6 @@ class ShingleTable:
         """Number of shingles (with repeats) per article."""
         return np.diff(self.offsets)
 
-    @staticmethod
-    def concat(tables: Sequence[ShingleTable]) -> ShingleTable:
-        """Join tables of consecutive article batches into one."""
-        if not tables:
-            return ShingleTable(
-                offsets=np.zeros(1, np.int64),
-                hashes=np.zeros(0, np.uint32),
-                quoted=np.zeros(0, np.bool_),
-            )
-        counts = np.concatenate([t.counts() for t in tables])
-        offsets = np.zeros(len(counts) + 1, np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        return ShingleTable(
-            offsets=offsets,
-            hashes=np.concatenate([t.hashes for t in tables]),
-            quoted=np.concatenate([t.quoted for t in tables]),
-        )
-
 
 _POWER_TABLES: dict[int, U64] = {}
 
@@ -160,14 +142,6 @@ _WORD_BYTE = np.zeros(256, np.bool_)
 _WORD_BYTE[ord("a") : ord("z") + 1] = True
 _WORD_BYTE[ord("0") : ord("9") + 1] = True
 _WORD_BYTE[0x80:] = True
-
-
-def hash_tokens(words: list[str]) -> U64:
-    """``token_hash`` of every word (words must not contain spaces)."""
-    data = np.frombuffer(" ".join(words).encode("utf-8"), dtype=np.uint8)
-    ends = np.append(np.flatnonzero(data == 32), len(data)).astype(np.int64)
-    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
-    return _poly_hash(data, starts, ends) if words else np.zeros(0, np.uint64)
 
 
 @dataclass(frozen=True, slots=True)

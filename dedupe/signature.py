@@ -130,12 +130,6 @@ def sign_rows(
     return compute_signatures(table, keep, num_perm=num_perm, seed=seed, batch_size=batch_size)
 
 
-def comparable(signatures: U32) -> Bools:
-    """Rows that carry a real signature (at least one signed shingle)."""
-    result: npt.NDArray[np.bool_] = (signatures != MAX_HASH).any(axis=1)
-    return result
-
-
 def to_lean_minhash(row: U32, seed: int) -> LeanMinHash:
     """One signature row as datasketch's compact, serializable ``LeanMinHash``."""
     return LeanMinHash(seed=seed, hashvalues=row, scheme=SCHEME)
