@@ -114,3 +114,27 @@ def test_real_windows_1252_news_is_not_read_as_central_european() -> None:
         pytest.skip("../shared/data/cstnews-cst not present")
     text = decode_bytes(path.read_bytes())
     assert text.startswith("SÃO PAULO") and "Ă" not in text
+
+
+def test_lone_surrogates_from_json_never_crash_the_run(tmp_path: Path) -> None:
+    from dedupe.cli import main
+
+    path = tmp_path / "in.jsonl"
+    body = "good text here with several words to shingle nicely ok"
+    lines = [
+        '{"id": "bad\\ud800", "text": "' + body + '"}',
+        '{"id": "repaired", "title": "t\\udfff", "text": "' + body + ' \\ud800"}',
+        '{"id": "clean", "text": "' + body + '"}',
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = read_paths([path])
+    assert [a.id for a in result.articles] == ["repaired", "clean"]
+    assert result.rejects[0].reason == "id has invalid Unicode (lone surrogate)"
+    assert result.articles[0].title == "t\ufffd" and result.articles[0].text.endswith("\ufffd")
+    assert {w.reason for w in result.warnings} == {
+        "text has invalid Unicode (lone surrogate); replaced",
+        "title has invalid Unicode (lone surrogate); replaced",
+    }
+    assert (
+        main(["cluster", str(path), "--format", "json", "-q", "-o", str(tmp_path / "o.json")]) == 0
+    )

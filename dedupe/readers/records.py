@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -11,6 +12,7 @@ from dedupe.config import ReadersConfig
 from dedupe.types import Article, Reject
 
 _MISSING = object()
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def lookup(record: Mapping[str, Any], dotted: str) -> Any:
@@ -43,6 +45,24 @@ def parse_published(value: str) -> datetime:
     return parsed
 
 
+def _is_unicode(value: str) -> bool:
+    """False for strings holding lone surrogates (legal as JSON escapes, not as text)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _repair(value: str, field: str, source: str, warnings: list[Reject]) -> str:
+    if _is_unicode(value):
+        return value
+    warnings.append(
+        Reject(source=source, reason=f"{field} has invalid Unicode (lone surrogate); replaced")
+    )
+    return _SURROGATES.sub("\ufffd", value)
+
+
 def record_to_article(
     record: Any, source: str, config: ReadersConfig, warnings: list[Reject]
 ) -> Article | Reject:
@@ -57,6 +77,8 @@ def record_to_article(
         return Reject(source=source, reason=f"missing id field {config.id_field!r}")
     if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
         return Reject(source=source, reason=f"id must be a string or integer, got {raw_id!r}")
+    if isinstance(raw_id, str) and not _is_unicode(raw_id):
+        return Reject(source=source, reason="id has invalid Unicode (lone surrogate)")
     text = lookup(record, config.text_field)
     if text is _MISSING or text is None:
         return Reject(source=source, reason=f"missing text field {config.text_field!r}")
@@ -64,10 +86,12 @@ def record_to_article(
         return Reject(
             source=source, reason=f"text field {config.text_field!r} is {type(text).__name__}"
         )
+    text = _repair(text, config.text_field, source, warnings)
     fields: dict[str, str] = {}
     for name in ("outlet", "title", "url"):
         value = lookup(record, getattr(config, f"{name}_field"))
-        fields[name] = "" if value is _MISSING or value is None else str(value)
+        text_value = "" if value is _MISSING or value is None else str(value)
+        fields[name] = _repair(text_value, name, source, warnings)
     published: datetime | None = None
     raw_published = lookup(record, config.published_field)
     if isinstance(raw_published, str) and raw_published.strip():
@@ -81,7 +105,13 @@ def record_to_article(
             )
     used = {config.id_field, config.text_field, config.published_field}
     used.update(getattr(config, f"{name}_field") for name in ("outlet", "title", "url"))
-    extra = {k: v if isinstance(v, str) else repr(v) for k, v in record.items() if k not in used}
+    extra = {
+        _repair(str(k), "a field name", source, warnings): _repair(
+            v if isinstance(v, str) else repr(v), f"field {k!r}", source, warnings
+        )
+        for k, v in record.items()
+        if k not in used
+    }
     return Article(
         id=str(raw_id),
         text=text,
