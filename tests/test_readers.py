@@ -138,3 +138,13 @@ def test_lone_surrogates_from_json_never_crash_the_run(tmp_path: Path) -> None:
     assert (
         main(["cluster", str(path), "--format", "json", "-q", "-o", str(tmp_path / "o.json")]) == 0
     )
+
+
+def test_deeply_nested_json_is_one_reject_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    deep = '{"id": "x", "text": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    path.write_text(deep + '\n{"id": "ok", "text": "fine"}\n', encoding="utf-8")
+    result = read_paths([path])
+    assert [a.id for a in result.articles] == ["ok"]
+    assert result.rejects[0].source.endswith(":1")
+    assert result.rejects[0].reason == "JSON nested too deeply to read"

@@ -40,7 +40,11 @@ def read_html(path: Path, article_id: str, config: ReadersConfig) -> Iterator[Re
     if isinstance(text, Reject):
         yield text
         return
-    extracted = trafilatura.bare_extraction(text, with_metadata=True)
+    try:
+        extracted = trafilatura.bare_extraction(text, with_metadata=True)
+    except Exception as exc:  # a third-party parser on arbitrary pages: one page, one reject
+        yield Reject(source=str(path), reason=f"HTML extraction failed: {type(exc).__name__}")
+        return
     doc = extracted if extracted is None or isinstance(extracted, dict) else extracted.as_dict()
     if not isinstance(doc, dict) or not doc.get("text"):
         yield Reject(source=str(path), reason="no article text found in the HTML page")
@@ -85,6 +89,9 @@ def read_jsonl(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Ite
         except json.JSONDecodeError as exc:
             yield Reject(source=source, reason=f"invalid JSON: {exc.msg} at column {exc.colno}")
             continue
+        except RecursionError:
+            yield Reject(source=source, reason="JSON nested too deeply to read")
+            continue
         yield record_to_article(record, source, config, warnings)
 
 
@@ -95,6 +102,9 @@ def _read_json_array(
         records = json.loads(text)
     except json.JSONDecodeError as exc:
         yield Reject(source=f"{path}:{exc.lineno}", reason=f"invalid JSON: {exc.msg}")
+        return
+    except RecursionError:
+        yield Reject(source=str(path), reason="JSON nested too deeply to read")
         return
     for index, record in enumerate(records):
         yield record_to_article(record, f"{path}[{index}]", config, warnings)
