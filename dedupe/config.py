@@ -204,7 +204,12 @@ class BackendConfig:
         """Worker processes to use: ``workers``, or one per available core when it is 0."""
         import os
 
-        return self.workers or len(os.sched_getaffinity(0))
+        if self.workers:
+            return self.workers
+        # sched_getaffinity honours CPU limits (containers) but is Linux-only.
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
 
 
 _SECTIONS: dict[str, type[Any]] = {

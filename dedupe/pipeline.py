@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
+from multiprocessing.context import BaseContext
 
 import numpy as np
 
@@ -225,9 +226,15 @@ def _shingle_all(texts: Sequence[str], config: Config, progress: bool) -> _Shing
     batches = [texts[i : i + size] for i in range(0, len(texts), size)]
     workers = min(config.backend.num_workers, len(batches))
     if workers > 1:
-        # forkserver: workers start from a clean process (no inherited threads), once per run.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["dedupe.batch"])
+        # forkserver: workers start from a clean process (no inherited threads), once per run;
+        # platforms without it (Windows) spawn.
+        context: BaseContext
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            forkserver = multiprocessing.get_context("forkserver")
+            forkserver.set_forkserver_preload(["dedupe.batch"])
+            context = forkserver
+        else:
+            context = multiprocessing.get_context("spawn")
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 results = list(
