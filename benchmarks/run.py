@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated corpus sizes")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--baseline-docs", type=int, default=10_000)
+    parser.add_argument("--baseline-docs", type=int, default=5_000)
     parser.add_argument("--output", type=Path, help="update this Markdown file")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # subprocess mode
     args = parser.parse_args(argv)
