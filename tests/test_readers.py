@@ -148,3 +148,17 @@ def test_deeply_nested_json_is_one_reject_not_a_crash(tmp_path: Path) -> None:
     assert [a.id for a in result.articles] == ["ok"]
     assert result.rejects[0].source.endswith(":1")
     assert result.rejects[0].reason == "JSON nested too deeply to read"
+
+
+def test_json_files_are_one_document_or_json_lines(tmp_path: Path) -> None:
+    (tmp_path / "array.json").write_text(
+        json.dumps([{"id": "a1", "text": "t"}, {"id": "a2", "text": "t"}], indent=2), "utf-8"
+    )
+    (tmp_path / "one.json").write_text(json.dumps({"id": "o1", "text": "t"}, indent=2), "utf-8")
+    (tmp_path / "lines.json").write_text('{"id": "l1", "text": "t"}\n{"id": "l2", "text": "t"}\n')
+    (tmp_path / "other.json").write_text(json.dumps({"clusters": [[1, 2]]}, indent=2), "utf-8")
+    result = read_paths([tmp_path])
+    assert sorted(a.id for a in result.articles) == ["a1", "a2", "l1", "l2", "o1"]
+    assert [(Path(r.source).name, r.reason) for r in result.rejects] == [
+        ("other.json", "missing id field 'id'")
+    ]

@@ -20,6 +20,7 @@ from dedupe.readers.records import parse_published, record_to_article
 from dedupe.types import Article, Reject
 
 Record = Article | Reject
+_NOT_ONE_DOCUMENT = object()
 
 
 def read_txt(path: Path, article_id: str, config: ReadersConfig) -> Iterator[Record]:
@@ -77,9 +78,23 @@ def read_jsonl(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Ite
     if isinstance(text, Reject):
         yield text
         return
-    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
-        yield from _read_json_array(path, text, config, warnings)
-        return
+    if path.suffix.lower() == ".json":
+        # A .json file is one document (an array of records, or one record); some exporters
+        # write JSON Lines under that name, which is what a failed whole-document parse means.
+        try:
+            document: Any = json.loads(text)
+        except RecursionError:
+            yield Reject(source=str(path), reason="JSON nested too deeply to read")
+            return
+        except json.JSONDecodeError:
+            document = _NOT_ONE_DOCUMENT
+        if isinstance(document, list):
+            for index, item in enumerate(document):
+                yield record_to_article(item, f"{path}[{index}]", config, warnings)
+            return
+        if document is not _NOT_ONE_DOCUMENT:
+            yield record_to_article(document, str(path), config, warnings)
+            return
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -93,21 +108,6 @@ def read_jsonl(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Ite
             yield Reject(source=source, reason="JSON nested too deeply to read")
             continue
         yield record_to_article(record, source, config, warnings)
-
-
-def _read_json_array(
-    path: Path, text: str, config: ReadersConfig, warnings: list[Reject]
-) -> Iterator[Record]:
-    try:
-        records = json.loads(text)
-    except json.JSONDecodeError as exc:
-        yield Reject(source=f"{path}:{exc.lineno}", reason=f"invalid JSON: {exc.msg}")
-        return
-    except RecursionError:
-        yield Reject(source=str(path), reason="JSON nested too deeply to read")
-        return
-    for index, record in enumerate(records):
-        yield record_to_article(record, f"{path}[{index}]", config, warnings)
 
 
 def read_csv(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Iterator[Record]:
