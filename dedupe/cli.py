@@ -13,11 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from dedupe import __version__
+from dedupe.attribute import attribute_clusters
 from dedupe.config import Config, config_keys, dump_config, load_config, parse_override
 from dedupe.errors import DedupeError, UsageError
 from dedupe.pipeline import cluster_articles
-from dedupe.readers import read_paths
+from dedupe.readers import ReadResult, read_paths
 from dedupe.reports import render_csv, render_json, render_text
+from dedupe.reports.attribution_json import render_attribution_json
+from dedupe.reports.attribution_text import render_attribution_text
+from dedupe.reports.html_report import render_attribution_html
+from dedupe.saved import load_saved_clusters
 
 log = logging.getLogger("dedupe")
 
@@ -28,6 +33,16 @@ examples:
   dedupe cluster a.jsonl b.csv --verify-containment-threshold 0.3 --cluster-time-window-days 3
 
 Every config.yaml key has a flag: section.key -> --section-key (see 'dedupe config show').
+"""
+
+
+_REPORT_EPILOG = """\
+examples:
+  dedupe report articles/                                   # terminal summary per cluster
+  dedupe report articles/ --format html -o report.html      # open report.html in a browser
+  dedupe cluster export.jsonl --format json -o c.json
+  dedupe report --from c.json --format json -o attribution.json
+  dedupe report --from c.json --cluster c1a2b3c4d5e --format html -o one.html
 """
 
 
@@ -84,6 +99,43 @@ def _build_parser() -> argparse.ArgumentParser:
     cluster.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     _add_config_options(cluster)
 
+    report = sub.add_parser(
+        "report",
+        help="cluster, then say who copied what: origin, copied and added passages, credits",
+        description=(
+            "Cluster the articles (or load clusters from 'dedupe cluster --format json'), then "
+            "label every sentence of every member as copied (from whom, how closely), shared "
+            "quote or added, find each cluster's likely origin and the credits each outlet gives."
+        ),
+        epilog=_REPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument(
+        "paths", nargs="*", help="files or folders to read (with --from: where the inputs are now)"
+    )
+    report.add_argument(
+        "--from",
+        dest="from_json",
+        type=Path,
+        metavar="CLUSTERS_JSON",
+        help="clusters from 'dedupe cluster --format json' instead of clustering again",
+    )
+    report.add_argument(
+        "-f", "--format", choices=("text", "json", "html"), default="text", help="report format"
+    )
+    report.add_argument(
+        "--cluster",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this cluster (repeatable; ids are in the cluster report)",
+    )
+    report.add_argument("-o", "--output", type=Path, help="write the report here, not stdout")
+    report.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    report.add_argument("-v", "--verbose", action="store_true", help="stage timings on stderr")
+    report.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _add_config_options(report)
+
     config = sub.add_parser(
         "config",
         help="show or validate configuration",
@@ -123,13 +175,7 @@ def _write(text: str, output: Path | None) -> None:
 
 def _run_cluster(args: argparse.Namespace) -> int:
     config = _load(args)
-    loaded = read_paths(args.paths, config.readers)
-    if not loaded.articles:
-        for reject in loaded.rejects[:20]:
-            log.error("rejected %s: %s", reject.source, reject.reason)
-        raise DedupeError(
-            f"no usable articles in {', '.join(args.paths)} ({len(loaded.rejects)} rejected)"
-        )
+    loaded = _read(args.paths, config)
     result = cluster_articles(
         loaded.articles,
         config,
@@ -149,7 +195,7 @@ def _run_cluster(args: argparse.Namespace) -> int:
             {k: round(v, 2) for k, v in stage.cpu_seconds.items()},
         )
     if args.format == "json":
-        text = render_json(result, config, loaded.warnings)
+        text = render_json(result, config, loaded.warnings, inputs=args.paths)
     elif args.format == "csv":
         text = render_csv(result)
     else:
@@ -159,6 +205,46 @@ def _run_cluster(args: argparse.Namespace) -> int:
         print(
             f"dedupe: {len(result.clusters)} clusters, {len(result.articles)} articles read, "
             f"{len(result.rejects)} rejected; report written to {args.output}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _read(paths: Sequence[str], config: Config) -> ReadResult:
+    loaded = read_paths(paths, config.readers)
+    if not loaded.articles:
+        for reject in loaded.rejects[:20]:
+            log.error("rejected %s: %s", reject.source, reject.reason)
+        raise DedupeError(
+            f"no usable articles in {', '.join(paths)} ({len(loaded.rejects)} rejected)"
+        )
+    return loaded
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    config = _load(args)
+    if args.from_json is not None:
+        saved = load_saved_clusters(args.from_json, args.paths, config)
+        result, warnings = saved.result, saved.warnings
+    else:
+        if not args.paths:
+            raise UsageError("dedupe report: give input paths, or --from CLUSTERS_JSON")
+        loaded = _read(args.paths, config)
+        result = cluster_articles(
+            loaded.articles, config, rejects=loaded.rejects, progress=not args.quiet
+        )
+        warnings = loaded.warnings
+    attributions = attribute_clusters(result, config, args.cluster)
+    if args.format == "json":
+        text = render_attribution_json(result, attributions, config, warnings)
+    elif args.format == "html":
+        text = render_attribution_html(result, attributions, warnings)
+    else:
+        text = render_attribution_text(result, attributions, warnings)
+    _write(text, args.output)
+    if args.output is not None and not args.quiet:
+        print(
+            f"dedupe: {len(attributions)} clusters attributed; report written to {args.output}",
             file=sys.stderr,
         )
     return 0
@@ -190,6 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "cluster":
             return _run_cluster(args)
+        if args.command == "report":
+            return _run_report(args)
         if args.command == "config":
             return _run_config(args)
         parser.print_help(sys.stderr)

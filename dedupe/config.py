@@ -188,6 +188,69 @@ class ReportConfig:
         _check_range("report.title_width", self.title_width, 10, 500)
 
 
+_DEFAULT_WIRES: tuple[str, ...] = (
+    "Reuters",
+    "AFP",
+    "AP",
+    "Associated Press",
+    "ANTARA",
+    "Bloomberg",
+    "Xinhua",
+    "Kyodo",
+    "Yonhap",
+    "dpa",
+    "EFE",
+    "ANSA",
+    "Bernama",
+    "UPI",
+    "Al Jazeera",
+    "Agência Brasil",
+    "Agência Estado",
+    "Estadão Conteúdo",
+    "Folhapress",
+    "Lusa",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttributeConfig:
+    """Passage attribution inside a cluster (``dedupe report``)."""
+
+    language: str = "en"
+    min_run: int = 2
+    copied_threshold: float = 0.6
+    near_verbatim_threshold: float = 0.8
+    verbatim_threshold: float = 1.0
+    quote_share: float = 0.5
+    max_window: int = 3
+    wires: tuple[str, ...] = _DEFAULT_WIRES
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z]{2,3}", self.language):
+            raise ConfigError(
+                f"attribute.language: {self.language!r} is not an ISO 639 code like 'en'"
+            )
+        _check_range("attribute.min_run", self.min_run, 1, 10)
+        _check_range("attribute.copied_threshold", self.copied_threshold, 0.05, 1.0)
+        _check_range(
+            "attribute.near_verbatim_threshold",
+            self.near_verbatim_threshold,
+            self.copied_threshold,
+            1.0,
+        )
+        _check_range(
+            "attribute.verbatim_threshold",
+            self.verbatim_threshold,
+            self.near_verbatim_threshold,
+            1.0,
+        )
+        _check_range("attribute.quote_share", self.quote_share, 0.0, 1.0)
+        _check_range("attribute.max_window", self.max_window, 1, 10)
+        for i, wire in enumerate(self.wires):
+            if not wire.strip():
+                raise ConfigError(f"attribute.wires[{i}]: empty name")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BackendConfig:
     """Where the work runs. Results never depend on these settings."""
@@ -221,6 +284,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "verify": VerifyConfig,
     "cluster": ClusterConfig,
     "report": ReportConfig,
+    "attribute": AttributeConfig,
     "backend": BackendConfig,
 }
 
@@ -238,6 +302,7 @@ class Config:
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    attribute: AttributeConfig = field(default_factory=AttributeConfig)
     backend: BackendConfig = field(default_factory=BackendConfig)
 
     def __post_init__(self) -> None:

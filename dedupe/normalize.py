@@ -112,6 +112,32 @@ def find_words(line: str) -> list[str]:
     return [part for token in found for part in patterns.split.findall(token)]
 
 
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    """Words of unfolded text with their offsets, each folded as ``Normalizer`` folds it.
+
+    The words are those ``find_words`` finds on folded text, but the offsets point into the
+    text as read, so attribution can report exact spans.
+
+    Example:
+        >>> word_spans("“RUTTE” 东京")
+        [(1, 6, 'rutte'), (8, 9, '东'), (9, 10, '京')]
+    """
+    if not text:
+        return []
+    patterns = _patterns()
+    word = patterns.full if max(text) > "\uffff" else patterns.bmp
+    out: list[tuple[int, int, str]] = []
+    for match in word.finditer(text):
+        token = match.group()
+        if max(token) >= "\u0e00" and patterns.no_space.search(token):
+            for part in patterns.split.finditer(token):
+                start = match.start() + part.start()
+                out.append((start, start + len(part.group()), fold(part.group())))
+        else:
+            out.append((match.start(), match.end(), fold(token)))
+    return out
+
+
 def fold(text: str) -> str:
     """NFKC, casefold, unified quotes and dashes; line breaks are kept.
 

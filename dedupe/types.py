@@ -158,3 +158,126 @@ class RunResult:
     def clustered_count(self) -> int:
         """Number of articles that belong to a cluster."""
         return sum(len(c.article_ids) for c in self.clusters)
+
+
+# --- attribution (``dedupe.attribute``) ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Counterpart:
+    """Where a copied passage's wording is found in another member.
+
+    Attributes:
+        article_id: The other member.
+        start: Offset of the first matched character in that member's text.
+        end: Offset one past the last matched character.
+        similarity: Share of the passage's words found, in order, in runs of two or more
+            words, in the counterpart (1.0 = every word).
+        level: ``verbatim``, ``near_verbatim``, ``paraphrase``, or ``partial`` (the
+            counterpart copied part of this sentence, which also holds words of its own).
+    """
+
+    article_id: str
+    start: int
+    end: int
+    similarity: float
+    level: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Passage:
+    """One sentence of a member and what it is.
+
+    Attributes:
+        start: Offset of the first character in the member's text (as read).
+        end: Offset one past the last character.
+        paragraph: 0-based paragraph (non-empty line) index.
+        label: ``copied`` (shared reporting), ``reused`` (a sentence of the likely origin that
+            another member copied), ``shared_quote`` (a quotation that is all this member
+            shares with the counterpart), ``added`` (found in no other member), ``credit``
+            (only a credit such as "(ANTARA)") or ``boilerplate`` (``normalize.drop_lines``).
+        counterpart: The best match in another member (None for ``added``, ``credit`` and
+            ``boilerplate``).
+        quoted: Share of the passage's words inside quotation marks.
+    """
+
+    start: int
+    end: int
+    paragraph: int
+    label: str
+    counterpart: Counterpart | None
+    quoted: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Credit:
+    """A credit or dateline naming a source: "(Reuters) -", "Sumber: Antara", "KONTAN.CO.ID -".
+
+    Attributes:
+        name: The credited source as written ("Reuters", "KONTAN.CO.ID").
+        kind: ``dateline``, ``source_line`` or ``attribution`` (a phrase like "dilansir").
+        start: Offset of the credit in the member's text.
+        end: Offset one past it.
+        wire: Whether ``name`` is a news agency from ``attribute.wires``.
+    """
+
+    name: str
+    kind: str
+    start: int
+    end: int
+    wire: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberAttribution:
+    """What one member copied, from whom, and what it added.
+
+    Attributes:
+        article_id: The member.
+        copied_share: Share of its characters (outside boilerplate and credit lines) in
+            ``copied`` passages.
+        reused_share: For the likely origin: share of its characters other members copied.
+        sources: Copied characters per counterpart article id, largest first.
+        passages: Every passage, in text order; together they cover all its sentences.
+        credits: Credits and datelines found in its text.
+        credits_source: Whether it credits a wire or another member's outlet.
+    """
+
+    article_id: str
+    copied_share: float
+    reused_share: float
+    sources: tuple[tuple[str, int], ...]
+    passages: tuple[Passage, ...]
+    credits: tuple[Credit, ...]
+    credits_source: bool
+
+    def count(self, label: str) -> int:
+        """Number of passages with ``label``."""
+        return sum(1 for p in self.passages if p.label == label)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Origin:
+    """The member most likely to be the source of a cluster, and why.
+
+    Attributes:
+        article_id: The likely origin, or None when the evidence does not decide ("unknown").
+        confidence: 0 to 1; how strongly the evidence points at it.
+        method: ``published`` (earliest date), ``credit`` (its outlet is the wire the others
+            credit), ``containment`` (the others' shared text is found in it) or ``unknown``.
+        evidence: One sentence a person can check.
+    """
+
+    article_id: str | None
+    confidence: float
+    method: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterAttribution:
+    """Attribution of one cluster: its origin and each member's passages."""
+
+    cluster_id: str
+    origin: Origin
+    members: tuple[MemberAttribution, ...]

@@ -1,11 +1,12 @@
 """JSON report: the whole result, ordered deterministically so two runs diff cleanly.
 
 Schema (``schema_version`` 1):
-    {schema_version, dedupe_version, config_digest, config, summary{articles_read, rejected,
-     clustered, clusters, not_comparable, warnings}, clusters[{id, size, members[{id, outlet,
-     title, url, published, source, best_match, containment, jaccard, cosine, mean_containment,
-     verified_links}], pairs[...]}], pairs[{left_id, right_id, jaccard, containment, cosine,
-     shared_shingles, verified}], rejects[{source, reason}], warnings[{source, reason}],
+    {schema_version, dedupe_version, config_digest, config, inputs[paths], summary{
+     articles_read, rejected, clustered, clusters, not_comparable, warnings}, clusters[{id,
+     size, members[{id, outlet, title, url, published, source, text_sha256, best_match,
+     containment, jaccard, cosine, mean_containment, verified_links}], pairs[...]}],
+     pairs[{left_id, right_id, jaccard, containment, cosine, shared_shingles, verified}],
+     rejects[{source, reason}], warnings[{source, reason}],
      not_comparable[ids], stages[{name, items_in, items_out, notes}]}
 Timings are left out on purpose: they differ on every run.
 """
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from dedupe.config import Config
+from dedupe.reports.attribution_json import text_digest
 from dedupe.types import Article, PairScore, Reject, RunResult
 
 SCHEMA_VERSION = 1
@@ -39,9 +42,16 @@ def _reject(r: Reject) -> dict[str, str]:
 
 
 def result_to_dict(
-    result: RunResult, config: Config, warnings: Sequence[Reject] = ()
+    result: RunResult,
+    config: Config,
+    warnings: Sequence[Reject] = (),
+    inputs: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The JSON-ready form of a run (also used by the other renderers' tests)."""
+    """The JSON-ready form of a run (also used by the other renderers' tests).
+
+    ``inputs`` are the paths the articles were read from, absolute, so ``dedupe report
+    --from`` can read the member texts again (checked against ``text_sha256``).
+    """
     from dedupe import __version__
 
     by_id: dict[str, Article] = {a.id: a for a in result.articles}
@@ -58,6 +68,7 @@ def result_to_dict(
                     "url": article.url,
                     "published": article.published.isoformat() if article.published else None,
                     "source": article.source,
+                    "text_sha256": text_digest(article.text),
                     "best_match": m.best_match_id,
                     "containment": m.containment,
                     "jaccard": m.jaccard,
@@ -79,6 +90,7 @@ def result_to_dict(
         "dedupe_version": __version__,
         "config_digest": result.config_digest,
         "config": config.to_dict(),
+        "inputs": [p if p == "-" else str(Path(p).resolve()) for p in inputs],
         "summary": {
             "articles_read": len(result.articles),
             "rejected": len(result.rejects),
@@ -104,6 +116,12 @@ def result_to_dict(
     }
 
 
-def render_json(result: RunResult, config: Config, warnings: Sequence[Reject] = ()) -> str:
+def render_json(
+    result: RunResult,
+    config: Config,
+    warnings: Sequence[Reject] = (),
+    inputs: Sequence[str] = (),
+) -> str:
     """Pretty JSON, UTF-8 characters kept readable, trailing newline."""
-    return json.dumps(result_to_dict(result, config, warnings), ensure_ascii=False, indent=2) + "\n"
+    data = result_to_dict(result, config, warnings, inputs)
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -15,7 +15,7 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def _fit(text: str, width: int) -> str:
+def fit(text: str, width: int) -> str:
     """Cut or pad ``text`` to ``width`` terminal columns (wide CJK characters count double)."""
     text = " ".join(text.split())
     if _width(text) > width:
@@ -44,7 +44,7 @@ def render_text(result: RunResult, config: ReportConfig, warnings: Sequence[Reje
             f"mean containment {cohesion:.2f}"
         )
         lines.append(
-            f"  {_fit('ID', id_width)}  {_fit('OUTLET', outlet_width)}  {'PUBLISHED':<16}  "
+            f"  {fit('ID', id_width)}  {fit('OUTLET', outlet_width)}  {'PUBLISHED':<16}  "
             f"{'CONTAIN':>7}  {'COSINE':>6}  {'LINKS':>5}  {'BEST MATCH':<{id_width}}  TITLE"
         )
         size = len(cluster.article_ids)
@@ -52,12 +52,12 @@ def render_text(result: RunResult, config: ReportConfig, warnings: Sequence[Reje
             article = by_id[member.article_id]
             published = article.published.strftime("%Y-%m-%d %H:%M") if article.published else "-"
             lines.append(
-                f"  {_fit(member.article_id, id_width)}  "
-                f"{_fit(article.outlet or '-', outlet_width)}  "
+                f"  {fit(member.article_id, id_width)}  "
+                f"{fit(article.outlet or '-', outlet_width)}  "
                 f"{published:<16}  {member.containment:>7.2f}  {member.cosine:>6.2f}  "
                 f"{f'{member.verified_links}/{size - 1}':>5}  "
-                f"{_fit(member.best_match_id, id_width)}  "
-                f"{_fit(article.title or '-', config.title_width).rstrip()}"
+                f"{fit(member.best_match_id, id_width)}  "
+                f"{fit(article.title or '-', config.title_width).rstrip()}"
             )
         lines.append("")
     if len(shown) < len(result.clusters):
