@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/dedupe cluster examples/news.jsonl
+	@mkdir -p build
+	$(VENV)/bin/dedupe report examples/news.jsonl --format html -o build/report.html
+	@echo "Who copied what: open build/report.html in a browser, or run: .venv/bin/dedupe report examples/news.jsonl"
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -41,6 +44,7 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run --output BENCHMARKS.md
+	$(PY) -m benchmarks.attribution --output BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -50,6 +50,10 @@ LEVELS = ("verbatim", "near_verbatim", "paraphrase", "partial")
 _CODE_BASE = 0x10000
 # Most words between two matched runs that still belong to one copied passage.
 _MAX_GAP = 6
+# Word pairs a sentence must share with another before they are compared.
+_MIN_SHARED_PAIRS = 2
+# A credit this close to the start of its line is a dateline: "JAKARTA, 6 Jan (Reuters) -".
+_DATELINE_REACH = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +92,36 @@ class _Vocabulary:
         return code
 
 
+def _credit_ranges(text: str, credits: Sequence[Credit]) -> list[tuple[int, int]]:
+    """Character ranges whose words are credits, not reporting.
+
+    These are the credited names, and a dateline up to its credit ("JAKARTA (Reuters) -").
+    """
+    ranges = []
+    for credit in credits:
+        line_start = text.rfind("\n", 0, credit.start) + 1
+        near_start = credit.start - line_start <= _DATELINE_REACH
+        start = line_start if credit.kind == "dateline" and near_start else credit.start
+        ranges.append((start, credit.end))
+    return ranges
+
+
 def _units(
-    member: int, text: str, config: Config, normalizer: Normalizer, vocab: _Vocabulary
+    member: int,
+    text: str,
+    config: Config,
+    normalizer: Normalizer,
+    vocab: _Vocabulary,
+    credits: Sequence[Credit],
 ) -> list[_Unit]:
+    skip = _credit_ranges(text, credits)
     units = []
     for seg in segment(text, config.attribute.language):
-        spans = word_spans(text[seg.start : seg.end])
+        spans = [
+            (start, end, word)
+            for start, end, word in word_spans(text[seg.start : seg.end])
+            if not any(a <= seg.start + start < b for a, b in skip)
+        ]
         line_start = text.rfind("\n", 0, seg.start) + 1
         quotes = [i for i in range(line_start, seg.end) if text[i] in QUOTE_CHARS]
         quoted = sum(
@@ -161,11 +189,18 @@ def _best_matches(
     for u, unit in enumerate(units):
         if unit.boilerplate or not unit.words:
             continue
-        hits: dict[int, set[int]] = defaultdict(set)
-        for key in _keys(unit.words):
+        keys = _keys(unit.words)
+        shared: dict[int, int] = defaultdict(int)
+        for key in keys:
             for v in postings[key]:
                 if units[v].member != unit.member:
-                    hits[units[v].member].add(position[v])
+                    shared[v] += 1
+        # One shared word pair ("of the", "kata dia") is no evidence for a longer sentence.
+        needed = min(len(keys), _MIN_SHARED_PAIRS)
+        hits: dict[int, set[int]] = defaultdict(set)
+        for v, count in shared.items():
+            if count >= needed:
+                hits[units[v].member].add(position[v])
         for member, found in hits.items():
             rows = by_member[member]
             windows = {(i, i + 1) for i in found}
@@ -258,11 +293,13 @@ def attribute_cluster(
     attr = config.attribute
     members = sorted(articles, key=lambda a: a.id)
     normalizer = Normalizer(config.normalize)
+    outlets = [a.outlet for a in members]
+    credits = [find_credits(a.text, attr.wires, outlets) for a in members]
     vocab = _Vocabulary()
     units: list[_Unit] = []
     by_member: list[list[int]] = []
     for m, article in enumerate(members):
-        made = _units(m, article.text, config, normalizer, vocab)
+        made = _units(m, article.text, config, normalizer, vocab, credits[m])
         by_member.append(list(range(len(units), len(units) + len(made))))
         units.extend(made)
     best = _best_matches(units, by_member, attr)
@@ -283,11 +320,6 @@ def attribute_cluster(
             for member in found:
                 reporting.update({(units[u].member, member), (member, units[u].member)})
 
-    outlets = [a.outlet for a in members]
-    credits = [
-        find_credits(a.text, attr.wires, [o for j, o in enumerate(outlets) if j != m and o])
-        for m, a in enumerate(members)
-    ]
     origin = _origin(members, units, by_member, copied, credits)
     origin_member = next((m for m, a in enumerate(members) if a.id == origin.article_id), None)
 

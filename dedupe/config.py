@@ -13,7 +13,7 @@ import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -319,10 +319,7 @@ class Config:
         """(bands, rows) of the LSH: explicit, or datasketch's optimum for the threshold."""
         if self.lsh.bands:
             return self.lsh.bands, self.lsh.rows
-        from datasketch import MinHashLSH
-
-        lsh = MinHashLSH(threshold=self.lsh.threshold, num_perm=self.minhash.num_perm)
-        return int(lsh.b), int(lsh.r)
+        return _optimal_bands(self.lsh.threshold, self.minhash.num_perm)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (lists for tuples), as written to YAML and JSON."""
@@ -346,6 +343,15 @@ class Config:
         }
         blob = json.dumps(relevant, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@lru_cache(maxsize=64)
+def _optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """The (bands, rows) datasketch picks for a threshold (a 0.2 s integration, done once)."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(lsh.b), int(lsh.r)
 
 
 def _check_range(key: str, value: float, low: float, high: float) -> None:

@@ -22,6 +22,7 @@ from functools import lru_cache
 from dedupe.types import Credit
 
 _DASH = r"[-\u2013\u2014\u2012\u2212]"
+_WORD_END = r"(?![\w])"
 _PHRASES = (
     r"dilansir(?:\s+dari)?",
     r"melansir",
@@ -56,14 +57,13 @@ def _name_pattern(names: Iterable[str]) -> str:
     return "|".join(parts)
 
 
-@lru_cache(maxsize=64)
-def _patterns(names: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    name = f"(?P<name>{_name_pattern(names)})"
-    word_end = r"(?![\w])"
+@lru_cache(maxsize=16)
+def _patterns(wires: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    name = f"(?P<name>{_name_pattern(wires)})"
     return (
         (
             "dateline",
-            re.compile(rf"\(\s*{name}{word_end}(?:\s*/\s*[\w ]{{1,20}})?\s*\)\s*{_DASH}"),
+            re.compile(rf"\(\s*{name}{_WORD_END}(?:\s*/\s*[\w ]{{1,20}})?\s*\)\s*{_DASH}"),
         ),
         (
             "dateline",
@@ -79,18 +79,33 @@ def _patterns(names: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]
                 r"(?P<name>[^\n]{2,80}?)[ \t.]*$"
             ),
         ),
+        *_named_patterns(wires),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _named_patterns(names: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Credit lines and attribution phrases naming one of ``names``."""
+    name = f"(?P<name>{_name_pattern(names)})"
+    return (
         (
             "source_line",
             re.compile(
-                rf"(?m)^[ \t]*(?:{_DASH}\s*)?[(\[]?\s*{name}{word_end}"
+                rf"(?m)^[ \t]*(?:{_DASH}\s*)?[(\[]?\s*{name}{_WORD_END}"
                 r"(?:\s*[/,]\s*[\w ]{1,20})*\s*[)\]]?[ \t.]*$"
             ),
         ),
         (
             "attribution",
-            re.compile(rf"(?i:\b(?:{'|'.join(_PHRASES)}))\s+(?:\w+\s+)?{name}{word_end}"),
+            re.compile(rf"(?i:\b(?:{'|'.join(_PHRASES)}))\s+(?:\w+\s+)?{name}{_WORD_END}"),
         ),
     )
+
+
+@lru_cache(maxsize=4096)
+def _mention(name: str) -> re.Pattern[str]:
+    strict = len(name) <= 4 and name.upper() == name
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", 0 if strict else re.IGNORECASE)
 
 
 def _key(name: str) -> str:
@@ -120,22 +135,25 @@ def find_credits(text: str, wires: Sequence[str], outlets: Sequence[str] = ()) -
         >>> [(c.name, c.kind) for c in find_credits("JAKARTA (Reuters) - Harga naik.", ["Reuters"])]
         [('Reuters', 'dateline')]
     """
-    names = tuple(n for n in (*wires, *outlets) if n.strip())
-    if not names:
-        return []
+    wire_names = tuple(dict.fromkeys(w for w in wires if w.strip()))
+    # The cluster's outlets are sorted so every member of a cluster shares one compiled set.
+    outlet_names = tuple(sorted({o for o in outlets if o.strip()} - set(wire_names)))
+    patterns = _patterns(wire_names) if wire_names else ()
+    if outlet_names:
+        patterns = (*patterns, *_named_patterns(outlet_names))
     found: list[Credit] = []
     taken: list[tuple[int, int]] = []
-    for kind, pattern in _patterns(names):
+    for kind, pattern in patterns:
         for match in pattern.finditer(text):
             start, end = match.span("name")
             if any(start < b and a < end for a, b in taken):
                 continue
             name = match.group("name").strip()
-            wire = next((w for w in wires if _mentions(name, w)), None)
+            wire = next((w for w in wire_names if _mention(w).search(name)), None)
             if (
                 kind == "source_line"
                 and wire is None
-                and not any(_mentions(name, o) for o in outlets)
+                and not any(_mention(o).search(name) for o in outlet_names)
             ):
                 continue  # "Foto: Dok. pribadi" credits nobody we know
             taken.append((start, end))
@@ -150,9 +168,3 @@ def find_credits(text: str, wires: Sequence[str], outlets: Sequence[str] = ()) -
             )
     found.sort(key=lambda c: c.start)
     return found
-
-
-def _mentions(text: str, name: str) -> bool:
-    strict = len(name) <= 4 and name.upper() == name
-    flags = 0 if strict else re.IGNORECASE
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags) is not None

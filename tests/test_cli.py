@@ -117,6 +117,12 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_readme_documents_every_subcommand() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for command in ("dedupe cluster", "dedupe config show", "dedupe config validate"):
+    for command in (
+        "dedupe cluster",
+        "dedupe report",
+        "dedupe report --from",
+        "dedupe config show",
+        "dedupe config validate",
+    ):
         assert command in readme
     assert "make demo" in readme and "make test" in readme

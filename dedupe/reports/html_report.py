@@ -65,7 +65,8 @@ details.member[open] > summary { border-bottom: 1px solid var(--line); }
 .pane { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px;
   padding: 12px; }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; }
-.side { border-left: 1px dashed var(--line); padding-left: 14px; font-size: 14px; }
+.side { border-left: 1px dashed var(--line); padding-left: 14px; font-size: 14px;
+  position: sticky; top: 8px; align-self: start; max-height: 96vh; overflow: auto; }
 .side .mine, .side .counter { white-space: pre-wrap; padding: 6px 8px; border-radius: 4px;
   background: var(--bg); margin: 4px 0 10px; overflow-wrap: anywhere; }
 .side mark { background: #ffe08a; }
@@ -73,7 +74,7 @@ details.member[open] > summary { border-bottom: 1px solid var(--line); }
 .copied:hover, .quote:hover, .active { outline: 2px solid #1d3557; }
 .quote { background: repeating-linear-gradient(135deg, #eee, #eee 4px, #fff 4px, #fff 8px);
   border-bottom: 2px dotted #888; cursor: pointer; }
-.added { border-bottom: 2px solid #e76f51; }
+.added { border-bottom: 2px solid #f0a58f; }
 .boiler { color: #9aa3ab; text-decoration: line-through; }
 .credit { font-size: 13px; }
 meter { width: 90px; vertical-align: middle; }
@@ -116,6 +117,7 @@ _SCRIPT = """
     document.querySelectorAll(".active").forEach(function (x) { x.classList.remove("active"); });
     target.classList.add("active");
   }
+  document.documentElement.setAttribute("data-ready", String(data.length));
   document.addEventListener("click", function (e) {
     var t = e.target.closest("[data-p]");
     if (t) show(t);
