@@ -75,6 +75,7 @@ details.member[open] > summary { border-bottom: 1px solid var(--line); }
 .quote { background: repeating-linear-gradient(135deg, #eee, #eee 4px, #fff 4px, #fff 8px);
   border-bottom: 2px dotted #888; cursor: pointer; }
 .added { border-bottom: 2px solid #f0a58f; }
+.reused { background: #d8f0d2; }
 .boiler { color: #9aa3ab; text-decoration: line-through; }
 .credit { font-size: 13px; }
 meter { width: 90px; vertical-align: middle; }
@@ -166,8 +167,10 @@ def _article_text(
         body = _e(text[p.start : p.end])
         cp = p.counterpart
         if p.label in ("copied", "reused", "shared_quote") and cp is not None:
-            kind = "quote" if p.label == "shared_quote" else "copied"
-            shade = f" s{colour[cp.article_id] % len(_PALETTE)}" if kind == "copied" else ""
+            kind = {"shared_quote": "quote", "reused": "copied reused"}.get(p.label, "copied")
+            # A copy is shaded like its source; the origin's reused text has one colour of
+            # its own, since its counterpart is a copier, not a source.
+            shade = f" s{colour[cp.article_id] % len(_PALETTE)}" if p.label == "copied" else ""
             direction = "reused by" if p.label == "reused" else "from"
             tip = (
                 f"{p.label.replace('_', ' ')} {direction} {cp.article_id} "
@@ -225,12 +228,15 @@ def _cluster_section(
             f"(confidence {origin.confidence:.2f}, by {_e(origin.method)}). "
             f"{_e(origin.evidence)}</div>"
         )
+    sources = {i for m in cluster.members for i, _ in m.sources}
     legend = "".join(
         f'<span><span class="swatch s{k % len(_PALETTE)}"></span>copied from '
         f"{_e(m.article_id)}</span>"
         for k, m in enumerate(cluster.members)
+        if m.article_id in sources
     )
     legend += (
+        '<span><span class="swatch reused"></span>origin\'s text reused by others</span>'
         '<span><span class="quote">quote</span> shared quote only</span>'
         '<span><span class="added">added</span> found in no other member</span>'
         '<span><span class="boiler">boilerplate</span></span>'
@@ -305,6 +311,12 @@ def _cluster_section(
     return section, data
 
 
+def _mean_copied(cluster: ClusterAttribution) -> float:
+    """Mean copied share of the members other than the origin (which copied nothing)."""
+    shares = [m.copied_share for m in cluster.members if m.article_id != cluster.origin.article_id]
+    return sum(shares) / len(shares) if shares else 0.0
+
+
 def render_attribution_html(
     result: RunResult,
     attributions: Sequence[ClusterAttribution],
@@ -324,13 +336,14 @@ def render_attribution_html(
         f"<td>{_e(cl.origin.article_id or 'unknown')}</td>"
         f"<td>{_e(', '.join(sorted({by_id[m.article_id].outlet or '–' for m in cl.members})))}"
         f'</td><td class="num">'
-        f"{_pct(sum(m.copied_share for m in cl.members) / max(len(cl.members), 1))}</td></tr>"
+        f"{_pct(_mean_copied(cl))}</td></tr>"
         for c, cl in enumerate(attributions)
     )
     overview = (
         '<nav class="toc"><section class="cluster"><h2>Overview</h2><table><thead><tr>'
         "<th>Cluster</th><th>Articles</th><th>Likely origin</th><th>Outlets</th>"
-        f"<th>Mean copied</th></tr></thead><tbody>{overview_rows}</tbody></table></section></nav>"
+        "<th>Mean copied (non-origin)</th></tr></thead>"
+        f"<tbody>{overview_rows}</tbody></table></section></nav>"
         if attributions
         else '<section class="cluster"><p>No clusters: no two articles share enough '
         "wording.</p></section>"
