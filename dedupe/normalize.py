@@ -178,6 +178,7 @@ _BYTE_WORD = re.compile(r"[a-z0-9\u0080-\U0010ffff]+")
 
 
 _NON_WORD_NON_ASCII = re.compile(r"[^\x00-\x7f\w]")
+_AT_OR_ABOVE_THAI = re.compile("[\u0e00-\U0010ffff]")
 
 
 def _needs_exact(part: str) -> bool:
@@ -190,7 +191,10 @@ def _needs_exact(part: str) -> bool:
     """
     if _NON_WORD_NON_ASCII.search(part):
         return True
-    return max(part) >= "\u0e00" and _patterns().no_space.search(part) is not None
+    # max(part) walks the string in Python; a one-range character class is a C loop.
+    return (
+        _AT_OR_ABOVE_THAI.search(part) is not None and _patterns().no_space.search(part) is not None
+    )
 
 
 @dataclass(frozen=True, slots=True)
