@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 QUIET_PIP := grep -v -e '^\s*$$' -e 'Warning' -e '!!' -e '\*\*\*\*' -e '^  ' \
 	-e "^WARNING: Location '" || true
 
-.PHONY: demo test check lint typecheck fmt bench clean
+.PHONY: demo test hostile check lint typecheck fmt bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The hostile-input suite alone (it is part of `make test` too).
+hostile: $(STAMP)
+	$(PY) -m pytest -q -m hostile tests/test_hostile.py tests/test_report_cli.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dedupe tests benchmarks

@@ -21,7 +21,9 @@ diff of whole articles, never all sentence pairs.
 
 from __future__ import annotations
 
+import bisect
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -46,12 +48,16 @@ from dedupe.types import (
 )
 
 LEVELS = ("verbatim", "near_verbatim", "paraphrase", "partial")
+_QUOTE = re.compile(f"[{re.escape(QUOTE_CHARS)}]")
+_LINE_BREAK = re.compile(r"[\r\n]")
 # Word codes start above the BMP so no code is a surrogate; 1M distinct words per cluster.
 _CODE_BASE = 0x10000
 # Most words between two matched runs that still belong to one copied passage.
 _MAX_GAP = 6
 # Word pairs a sentence must share with another before they are compared.
 _MIN_SHARED_PAIRS = 2
+# Most sentences of one other member a sentence is compared with (those sharing most pairs).
+_MAX_CANDIDATES = 24
 # A credit this close to the start of its line is a dateline: "JAKARTA, 6 Jan (Reuters) -".
 _DATELINE_REACH = 60
 
@@ -115,6 +121,11 @@ def _units(
     credits: Sequence[Credit],
 ) -> list[_Unit]:
     skip = _credit_ranges(text, credits)
+    # Everything per line is computed once per line: a 150 KB single-line article has
+    # thousands of sentences, and per-sentence rescans of the line made that quadratic.
+    quotes = [m.start() for m in _QUOTE.finditer(text)]
+    breaks = [m.start() for m in _LINE_BREAK.finditer(text)]
+    boilerplate: dict[int, bool] = {}
     units = []
     for seg in segment(text, config.attribute.language):
         spans = [
@@ -122,13 +133,18 @@ def _units(
             for start, end, word in word_spans(text[seg.start : seg.end])
             if not any(a <= seg.start + start < b for a, b in skip)
         ]
-        line_start = text.rfind("\n", 0, seg.start) + 1
-        quotes = [i for i in range(line_start, seg.end) if text[i] in QUOTE_CHARS]
+        at = bisect.bisect_left(breaks, seg.start)
+        line_start = breaks[at - 1] + 1 if at else 0
+        line_end = breaks[at] if at < len(breaks) else len(text)
+        before_line = bisect.bisect_left(quotes, line_start)
         quoted = sum(
-            1 for start, _, _ in spans if sum(1 for q in quotes if q < seg.start + start) % 2
+            1
+            for start, _, _ in spans
+            if (bisect.bisect_left(quotes, seg.start + start) - before_line) % 2
         )
-        line_end = text.find("\n", seg.end)
-        line = text[line_start : len(text) if line_end < 0 else line_end]
+        if line_start not in boilerplate:
+            line = normalize_text(text[line_start:line_end])
+            boilerplate[line_start] = normalizer.is_boilerplate(line)
         units.append(
             _Unit(
                 member=member,
@@ -137,7 +153,7 @@ def _units(
                 starts=tuple(seg.start + s for s, _, _ in spans),
                 ends=tuple(seg.start + e for _, e, _ in spans),
                 quoted=quoted / len(spans) if spans else 0.0,
-                boilerplate=normalizer.is_boilerplate(normalize_text(line)),
+                boilerplate=boilerplate[line_start],
             )
         )
     return units
@@ -179,11 +195,13 @@ def _best_matches(
     units: Sequence[_Unit], by_member: Sequence[Sequence[int]], attr: AttributeConfig
 ) -> list[dict[int, _Match]]:
     """For each unit, its best match in every other member that shares a word pair with it."""
-    postings: dict[str, list[int]] = defaultdict(list)
+    # Postings per member, so a member's own sentences are never walked: a text that repeats
+    # itself would otherwise make this quadratic in its length.
+    postings: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     for u, unit in enumerate(units):
         if not unit.boilerplate:
             for key in _keys(unit.words):
-                postings[key].append(u)
+                postings[key][unit.member].append(u)
     position = {u: i for rows in by_member for i, u in enumerate(rows)}
     best: list[dict[int, _Match]] = [{} for _ in units]
     for u, unit in enumerate(units):
@@ -192,22 +210,25 @@ def _best_matches(
         keys = _keys(unit.words)
         shared: dict[int, int] = defaultdict(int)
         for key in keys:
-            for v in postings[key]:
-                if units[v].member != unit.member:
-                    shared[v] += 1
+            for member, found_in in postings[key].items():
+                if member != unit.member:
+                    for v in found_in:
+                        shared[v] += 1
         # One shared word pair ("of the", "kata dia") is no evidence for a longer sentence.
         needed = min(len(keys), _MIN_SHARED_PAIRS)
-        hits: dict[int, set[int]] = defaultdict(set)
+        hits: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for v, count in shared.items():
             if count >= needed:
-                hits[units[v].member].add(position[v])
-        for member, found in hits.items():
+                hits[units[v].member].append((-count, position[v]))
+        for member, ranked in hits.items():
             rows = by_member[member]
+            # The sentences sharing most word pairs: a text repeating one paragraph 400 times
+            # would otherwise make every sentence try every repetition.
+            found = {i for _, i in sorted(ranked)[:_MAX_CANDIDATES]}
             windows = {(i, i + 1) for i in found}
-            ordered = sorted(found)
-            for a in ordered:
-                for b in ordered:
-                    if a < b < a + attr.max_window:
+            for a in found:
+                for b in range(a + 1, a + attr.max_window):
+                    if b in found:
                         windows.add((a, b + 1))
             for lo, hi in sorted(windows):
                 target_units = [units[rows[i]] for i in range(lo, hi)]

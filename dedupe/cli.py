@@ -261,6 +261,20 @@ def _run_config(args: argparse.Namespace) -> int:
     raise UsageError("dedupe config: choose an action: show or validate")
 
 
+def _configure_logging(*, verbose: bool) -> None:
+    """Send our messages to stderr and keep libraries' chatter out.
+
+    trafilatura logs "discarding data" with no file name; the reader already reports each page
+    it rejects, so library records below ERROR are dropped.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("dedupe: %(message)s"))
+    log.handlers = [handler]
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    log.propagate = False
+    logging.getLogger().setLevel(logging.ERROR)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (what tests call)."""
     parser = _build_parser()
@@ -268,12 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         debug = bool(getattr(args, "debug", False))
-        logging.basicConfig(
-            level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-            format="dedupe: %(message)s",
-            stream=sys.stderr,
-            force=True,
-        )
+        _configure_logging(verbose=bool(getattr(args, "verbose", False)))
         if args.command == "cluster":
             return _run_cluster(args)
         if args.command == "report":

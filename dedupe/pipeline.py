@@ -22,6 +22,7 @@ from multiprocessing.context import BaseContext
 
 import numpy as np
 
+from dedupe._arrays import segment_sums
 from dedupe._progress import progress_iter
 from dedupe.batch import FeatureRows, process_batch
 from dedupe.candidates import find_candidates
@@ -128,7 +129,7 @@ def cluster_articles(
     with stages.run("signature", n) as clock:
         common = common_columns(features, config.verify)
         compared = features.signed & ~common[features.columns]
-        compared_counts = _row_sums(features.offsets, compared)
+        compared_counts = segment_sums(compared, features.offsets)
         comparable = compared_counts >= config.shingle.min_shingles
         signatures = sign_rows(
             features.offsets,
@@ -212,12 +213,6 @@ class _Shingled:
     shingles: int
     seconds: dict[str, float]
     workers: int
-
-
-def _row_sums(offsets: I64, values: np.ndarray) -> I64:
-    """Per-row sums of a CSR-aligned boolean array."""
-    owner = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-    return np.bincount(owner[values], minlength=len(offsets) - 1).astype(np.int64)
 
 
 def _shingle_all(texts: Sequence[str], config: Config, progress: bool) -> _Shingled:

@@ -80,20 +80,20 @@ def segment(text: str, language: str = "en") -> list[Segment]:
     """
     out: list[Segment] = []
     for paragraph, line in enumerate(m for m in _LINE.finditer(text) if m.group().strip()):
+        body = line.group()  # one copy per line: group() copies, and lines can be megabytes
         pieces = [
             (b["start_index"], b["end_index"])
-            for b in sentencex.get_sentence_boundaries(language, line.group())
+            for b in sentencex.get_sentence_boundaries(language, body)
             if not b["is_paragraph_break"]
         ]
         merged: list[tuple[int, int]] = []
         for start, end in pieces:
-            previous = line.group()[merged[-1][0] : merged[-1][1]] if merged else ""
-            if merged and _joins_next(previous, line.group()[start:end]):
+            if merged and _joins_next(body[merged[-1][0] : merged[-1][1]], body[start:end]):
                 merged[-1] = (merged[-1][0], end)
             else:
                 merged.append((start, end))
         for start, end in merged:
-            piece = line.group()[start:end]
+            piece = body[start:end]
             stripped = piece.strip()
             if not stripped:
                 continue

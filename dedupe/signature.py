@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from datasketch import LeanMinHash, MinHash
 
+from dedupe._arrays import segment_sums
 from dedupe.shingle import U32, Bools, ShingleTable
 
 MAX_HASH = np.uint32(0xFFFFFFFF)
@@ -52,13 +53,9 @@ def signed_mask(table: ShingleTable, ignore_quoted: bool, min_shingles: int) -> 
     if not ignore_quoted:
         return np.ones(len(table.hashes), np.bool_)
     unquoted = ~table.quoted
-    per_article = np.add.reduceat(unquoted, table.offsets[:-1]) if len(unquoted) else None
     mask = unquoted.copy()
-    if per_article is None:
-        return mask
+    per_article = segment_sums(unquoted, table.offsets)
     counts = table.counts()
-    # reduceat returns the element at the start index for empty segments; zero those.
-    per_article = np.where(counts > 0, per_article, 0)
     fallback = np.flatnonzero((per_article < min_shingles) & (counts > 0))
     for i in fallback:
         mask[table.offsets[i] : table.offsets[i + 1]] = True

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
-from dedupe._arrays import sorted_unique
+from dedupe._arrays import segment_sums, sorted_unique
 from dedupe.batch import FeatureRows
 from dedupe.config import VerifyConfig
 from dedupe.shingle import I64, Bools
@@ -162,8 +162,7 @@ def _csr(features: FeatureRows, keep: Bools, data: F64, n: int, width: int) -> s
     at a million articles; sums of counts and of float32 products stay exact enough for scores
     reported to six decimals.
     """
-    per_row = np.add.reduceat(keep, features.offsets[:-1]) if len(keep) else np.zeros(n)
-    per_row = np.where(np.diff(features.offsets) > 0, per_row, 0)
+    per_row = segment_sums(keep, features.offsets)
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(per_row, out=indptr[1:])
     return sp.csr_matrix((data[keep], features.columns[keep], indptr), shape=(n, width))

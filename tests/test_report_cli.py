@@ -117,6 +117,7 @@ def _hostile_html(tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.hostile
 def test_html_escapes_everything_from_the_input(tmp_path: Path) -> None:
     page = _hostile_html(tmp_path).read_text(encoding="utf-8")
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
@@ -134,6 +135,7 @@ def test_html_escapes_everything_from_the_input(tmp_path: Path) -> None:
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.hostile
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (.ci/run installs it)")
 def test_html_in_a_real_browser_shows_highlights_and_runs_no_injected_script(
     tmp_path: Path,

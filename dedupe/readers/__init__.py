@@ -80,13 +80,13 @@ def _read_file(
 ) -> Iterator[Record]:
     suffix = file.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        yield from read_txt(file, article_id, config)
+        yield from read_txt(file, article_id, config, warnings)
     elif suffix in JSON_SUFFIXES:
         yield from read_jsonl(file, config, warnings)
     elif suffix in CSV_SUFFIXES:
         yield from read_csv(file, config, warnings)
     elif suffix in HTML_SUFFIXES:
-        yield from read_html(file, article_id, config)
+        yield from read_html(file, article_id, config, warnings)
     else:
         expected = ", ".join(sorted(SUPPORTED))
         yield Reject(

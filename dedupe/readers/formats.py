@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dedupe.config import ReadersConfig
-from dedupe.readers._decode import DecodeFailure, decode_bytes
+from dedupe.readers._decode import DecodeFailure, decode_with_notes
 from dedupe.readers.records import parse_published, record_to_article
 from dedupe.types import Article, Reject
 
@@ -23,21 +23,28 @@ Record = Article | Reject
 _NOT_ONE_DOCUMENT = object()
 
 
-def read_txt(path: Path, article_id: str, config: ReadersConfig) -> Iterator[Record]:
+def read_txt(
+    path: Path, article_id: str, config: ReadersConfig, warnings: list[Reject]
+) -> Iterator[Record]:
     """A plain-text file is one article; its first non-empty line serves as the title."""
-    text = _decode_file(path, config)
+    text = _decode_file(path, config, warnings)
     if isinstance(text, Reject):
         yield text
+        return
+    if not text.strip():
+        yield Reject(source=str(path), reason="empty file" if not text else "only white space")
         return
     title = next((line.strip() for line in text.splitlines() if line.strip()), "")
     yield Article(id=article_id, text=text, title=title[:200], source=str(path))
 
 
-def read_html(path: Path, article_id: str, config: ReadersConfig) -> Iterator[Record]:
+def read_html(
+    path: Path, article_id: str, config: ReadersConfig, warnings: list[Reject]
+) -> Iterator[Record]:
     """A saved web page: trafilatura extracts the article body and its metadata."""
     import trafilatura
 
-    text = _decode_file(path, config)
+    text = _decode_file(path, config, warnings)
     if isinstance(text, Reject):
         yield text
         return
@@ -71,9 +78,9 @@ def read_html(path: Path, article_id: str, config: ReadersConfig) -> Iterator[Re
 def read_jsonl(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Iterator[Record]:
     """JSON Lines (one object per line); a ``.json`` file holding one array is read too."""
     text = (
-        _decode_stream(sys.stdin.buffer.read(), "<stdin>", config)
+        _decode_stream(sys.stdin.buffer.read(), "<stdin>", config, warnings)
         if str(path) == "-"
-        else (_decode_file(path, config))
+        else (_decode_file(path, config, warnings))
     )
     if isinstance(text, Reject):
         yield text
@@ -112,7 +119,7 @@ def read_jsonl(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Ite
 
 def read_csv(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Iterator[Record]:
     """CSV with a header row; quoted fields may hold newlines."""
-    text = _decode_file(path, config)
+    text = _decode_file(path, config, warnings)
     if isinstance(text, Reject):
         yield text
         return
@@ -132,16 +139,20 @@ def read_csv(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Itera
         yield Reject(source=f"{path}:{reader.line_num}", reason=f"malformed CSV: {exc}")
 
 
-def _decode_file(path: Path, config: ReadersConfig) -> str | Reject:
+def _decode_file(path: Path, config: ReadersConfig, warnings: list[Reject]) -> str | Reject:
     try:
         data = path.read_bytes()
     except OSError as exc:
         return Reject(source=str(path), reason=f"cannot read: {exc.strerror}")
-    return _decode_stream(data, str(path), config)
+    return _decode_stream(data, str(path), config, warnings)
 
 
-def _decode_stream(data: bytes, source: str, config: ReadersConfig) -> str | Reject:
+def _decode_stream(
+    data: bytes, source: str, config: ReadersConfig, warnings: list[Reject]
+) -> str | Reject:
     try:
-        return decode_bytes(data, config.encoding)
+        text, notes = decode_with_notes(data, config.encoding)
     except DecodeFailure as exc:
         return Reject(source=source, reason=str(exc))
+    warnings.extend(Reject(source=source, reason=note) for note in notes)
+    return text

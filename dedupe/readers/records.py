@@ -86,6 +86,9 @@ def record_to_article(
         return Reject(
             source=source, reason=f"text field {config.text_field!r} is {type(text).__name__}"
         )
+    if not text.strip():
+        reason = "is empty" if not text else "is only white space"
+        return Reject(source=source, reason=f"text field {config.text_field!r} {reason}")
     text = _repair(text, config.text_field, source, warnings)
     fields: dict[str, str] = {}
     for name in ("outlet", "title", "url"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dedupe.reports.terminal import fit
+from dedupe.reports.terminal import fit, printable
 from dedupe.types import Article, ClusterAttribution, MemberAttribution, Reject, RunResult
 
 _ADDED_SHOWN = 3
@@ -100,4 +100,4 @@ def render_attribution_text(
             lines.append(f"{label}: {record.source}: {record.reason}")
         if len(records) > 20:
             lines.append(f"{label}: ... and {len(records) - 20} more (see --format json)")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -11,13 +12,28 @@ from dedupe.types import Article, Reject, RunResult
 _MAX_LISTED_REJECTS = 20
 
 
+# C0/C1 controls and bidirectional overrides: from input, they could clear the screen, move
+# the cursor (ANSI escapes) or reorder what the terminal shows.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    r"""Text safe to print on a terminal: control characters shown as escapes.
+
+    Example:
+        >>> printable("id\x1b[2J")
+        'id\\x1b[2J'
+    """
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def fit(text: str, width: int) -> str:
     """Cut or pad ``text`` to ``width`` terminal columns (wide CJK characters count double)."""
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))
     if _width(text) > width:
         out = ""
         for char in text:
@@ -83,4 +99,4 @@ def render_text(result: RunResult, config: ReportConfig, warnings: Sequence[Reje
             lines.append(
                 f"{label}: ... and {len(records) - _MAX_LISTED_REJECTS} more (see --format json)"
             )
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
