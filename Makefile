@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 QUIET_PIP := grep -v -e '^\s*$$' -e 'Warning' -e '!!' -e '\*\*\*\*' -e '^  ' \
 	-e "^WARNING: Location '" || true
 
-.PHONY: demo test hostile check lint typecheck fmt bench clean
+.PHONY: demo test hostile fuzz check lint typecheck fmt bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,23 @@ test: $(STAMP)
 # The hostile-input suite alone (it is part of `make test` too).
 hostile: $(STAMP)
 	$(PY) -m pytest -q -m hostile tests/test_hostile.py tests/test_report_cli.py
+
+# Coverage-guided fuzzing of the readers and attribution with atheris, FUZZ_SECONDS per target,
+# in 60 s rounds (atheris' own memory grows over long runs; the corpus carries over rounds).
+FUZZ_SECONDS ?= 120
+fuzz: $(STAMP)
+	@$(PY) -m pip install --quiet atheris 2>&1 | $(QUIET_PIP)
+	@for target in readers attribution; do \
+	  mkdir -p build/fuzz/$$target; left=$(FUZZ_SECONDS); \
+	  while [ $$left -gt 0 ]; do \
+	    round=$$(( left < 60 ? left : 60 )); \
+	    echo "fuzz $$target: $$round s"; \
+	    (cd tests/fuzz && ../../$(PY) run.py $$target $$round ../../build/fuzz/$$target \
+	      2>&1 | grep -E "^Done|ERROR|SUMMARY|Traceback|crash-" ; true); \
+	    if ls tests/fuzz/crash-* >/dev/null 2>&1; then echo "crash found: tests/fuzz/crash-*"; exit 1; fi; \
+	    left=$$(( left - round )); \
+	  done; \
+	done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dedupe tests benchmarks

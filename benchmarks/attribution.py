@@ -112,6 +112,8 @@ def quality(config: Config) -> dict[str, Any]:
     shared = gold_with(SHARED)
     called = set(called_all)
     out: dict[str, Any] = {"called": len(called)}
+    identity_equivalence = gold_with({"identity", "equivalence"})
+    out["precision_ie"] = len(called & identity_equivalence) / len(called) if called else 0.0
     out["precision_ies"] = len(called & strict) / len(called) if called else 0.0
     out["precision_shared"] = len(called & shared) / len(called) if called else 0.0
     for name, kinds in (
@@ -220,6 +222,7 @@ def _markdown(q: dict[str, Any] | None, s: dict[str, Any], command: str) -> str:
             "| measure | value |",
             "| --- | ---: |",
             f"| sentence pairs called copied | {q['called']:,} |",
+            f"| precision vs Identity+Equivalence only | {q['precision_ie']:.3f} |",
             f"| precision vs Identity+Equivalence+Subsumption | {q['precision_ies']:.3f} |",
             f"| precision vs any shared relation (+Overlap) | {q['precision_shared']:.3f} |",
             f"| recall of Identity ({q['gold_identity']} pairs) | {q['recall_identity']:.3f} |",

@@ -1,6 +1,8 @@
 import math
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedupe.batch import process_batch
 from dedupe.config import Config
@@ -51,3 +53,27 @@ def test_scores_are_symmetric_and_bounded() -> None:
         assert np.allclose(a, b) and (a >= 0).all() and (a <= 1 + 1e-9).all()
     identical = verifier.score(np.array([0]), np.array([3]))  # same seed, longer text
     assert identical.containment[0] == 1.0
+
+
+_WORDS = ["harga", "cabai", "naik", "pasar", "kata", "dia", "jakarta", "東", "京", "são", "é"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(_WORDS), min_size=0, max_size=40).map(" ".join),
+        min_size=2,
+        max_size=6,
+    )
+)
+def test_scores_are_symmetric_and_between_0_and_1(texts: list[str]) -> None:
+    _, _, verifier = _prepare(texts)
+    n = len(texts)
+    left, right = np.triu_indices(n, k=1)
+    forward = verifier.score(left.astype(np.int64), right.astype(np.int64))
+    backward = verifier.score(right.astype(np.int64), left.astype(np.int64))
+    for name in ("jaccard", "containment", "cosine"):
+        a, b = getattr(forward, name), getattr(backward, name)
+        assert np.allclose(a, b, atol=1e-6), name
+        assert ((a >= 0.0) & (a <= 1.0 + 1e-6)).all(), name
+    assert (forward.shared == backward.shared).all()
