@@ -30,7 +30,9 @@ from dedupe.config import VerifyConfig
 from dedupe.shingle import I64, Bools
 
 F64 = np.ndarray
-_CHUNK = 200_000
+# Pairs scored per step: each step gathers both rows of every pair (~500 entries each), so
+# 25k pairs hold ~200 MB at a time; 200k held 1.5 GB for no measurable speed gain.
+_CHUNK = 25_000
 
 
 @dataclass(frozen=True, slots=True)
