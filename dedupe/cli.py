@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -163,6 +164,10 @@ def _load(args: argparse.Namespace) -> Config:
     return load_config(args.config, parsed)
 
 
+def _to_terminal(output: Path | None) -> bool:
+    return output is None and sys.stdout.isatty()
+
+
 def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
@@ -199,7 +204,8 @@ def _run_cluster(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         text = render_csv(result)
     else:
-        text = render_text(result, config.report, loaded.warnings)
+        columns = shutil.get_terminal_size().columns if _to_terminal(args.output) else None
+        text = render_text(result, config.report, loaded.warnings, columns)
     _write(text, args.output)
     if args.output is not None and not args.quiet:
         print(

@@ -44,13 +44,26 @@ def fit(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-def render_text(result: RunResult, config: ReportConfig, warnings: Sequence[Reject] = ()) -> str:
-    """The human report printed by ``dedupe cluster``."""
+def render_text(
+    result: RunResult,
+    config: ReportConfig,
+    warnings: Sequence[Reject] = (),
+    columns: int | None = None,
+) -> str:
+    """The human report printed by ``dedupe cluster``.
+
+    ``columns``: the terminal's width, when printing to one; titles are cut to fit it (down to
+    20 columns) instead of wrapping every member line.
+    """
     by_id: dict[str, Article] = {a.id: a for a in result.articles}
     id_width = min(max([len(i) for c in result.clusters for i in c.article_ids] + [2]), 32)
     outlet_width = min(
         max([len(by_id[i].outlet) for c in result.clusters for i in c.article_ids] + [6]), 24
     )
+    title_width = config.title_width
+    if columns is not None:
+        fixed = 2 + id_width + 2 + outlet_width + 2 + 16 + 2 + 7 + 2 + 6 + 2 + 5 + 2 + id_width + 2
+        title_width = max(20, min(title_width, columns - fixed))
     lines: list[str] = []
     shown = result.clusters[: config.max_clusters] if config.max_clusters else result.clusters
     for number, cluster in enumerate(shown, start=1):
@@ -73,7 +86,7 @@ def render_text(result: RunResult, config: ReportConfig, warnings: Sequence[Reje
                 f"{published:<16}  {member.containment:>7.2f}  {member.cosine:>6.2f}  "
                 f"{f'{member.verified_links}/{size - 1}':>5}  "
                 f"{fit(member.best_match_id, id_width)}  "
-                f"{fit(article.title or '-', config.title_width).rstrip()}"
+                f"{fit(article.title or '-', title_width).rstrip()}"
             )
         lines.append("")
     if len(shown) < len(result.clusters):
