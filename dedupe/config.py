@@ -259,7 +259,6 @@ class BackendConfig:
     batch_size: int = 1000
     engine: str = "local"
     spark_master: str = "local[*]"
-    spark_state_days: float = 7.0
 
     def __post_init__(self) -> None:
         _check_range("backend.workers", self.workers, 0, 1024)
@@ -270,7 +269,6 @@ class BackendConfig:
             )
         if not self.spark_master:
             raise ConfigError("backend.spark_master must not be empty (e.g. local[*])")
-        _check_range("backend.spark_state_days", self.spark_state_days, 0.0, 36_500.0)
 
     @property
     def num_workers(self) -> int:

@@ -23,9 +23,9 @@ def run_to_files(paths: Sequence[str], output: str, config: Config) -> str:
 
     spark = get_session(config.backend.spark_master)
     articles, left_out = read_articles(spark, paths, config.readers)
-    run = run_spark(articles, config)
-    if run.num_articles == 0:
+    if articles.limit(1).count() == 0:
         raise DedupeError(f"no usable articles in {', '.join(paths)} ({left_out} left out)")
+    run = run_spark(articles, config)
     write_output(run, output)
     clusters = run.members.select("cluster_id").distinct().count()
     clustered = run.members.count()
