@@ -10,13 +10,13 @@ STAMP := $(VENV)/.installed
 QUIET_PIP := grep -v -e '^\s*$$' -e 'Warning' -e '!!' -e '\*\*\*\*' -e '^  ' \
 	-e "^WARNING: Location '" || true
 
-.PHONY: demo test hostile fuzz check lint typecheck fmt bench clean
+.PHONY: demo test hostile fuzz check lint typecheck fmt bench bench-spark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "Setting up $(VENV) (first run only) ..."
 	@$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
-	@PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[dev]' 2>&1 | $(QUIET_PIP)
+	@PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[dev,spark]' 2>&1 | $(QUIET_PIP)
 	@$(PY) -c "import dedupe" && echo "Installed dedupe into $(VENV)."
 	touch $(STAMP)
 
@@ -66,6 +66,10 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.run --output BENCHMARKS.md
 	$(PY) -m benchmarks.attribution --output BENCHMARKS.md
+
+# The Spark engine beside the local path on 100k and 1M synthetic articles (local[2]).
+bench-spark: $(STAMP)
+	SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON=$(abspath $(PY)) $(PY) -m benchmarks.spark_bench --output BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

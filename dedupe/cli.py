@@ -32,6 +32,8 @@ examples:
   dedupe cluster articles/                      # a folder of .txt/.jsonl/.csv/.html files
   dedupe cluster export.jsonl --format json -o clusters.json
   dedupe cluster a.jsonl b.csv --verify-containment-threshold 0.3 --cluster-time-window-days 3
+  dedupe cluster export.jsonl --engine spark                  # same report, computed by Spark
+  dedupe cluster s3a://bucket/news/*.parquet --engine spark --spark-output s3a://bucket/dedupe
 
 Every config.yaml key has a flag: section.key -> --section-key (see 'dedupe config show').
 """
@@ -74,6 +76,23 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
         )
 
 
+def _add_spark_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Spark engine (pip install 'dedupe[spark]')")
+    group.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        dest="override:backend.engine",
+        help="where to run (same as --backend-engine; default: backend.engine)",
+    )
+    group.add_argument(
+        "--spark-output",
+        metavar="PATH",
+        help="with --engine spark: read the inputs with Spark (Parquet if the name has "
+        "'.parquet', else JSON Lines; local paths or Hadoop URLs) and write members/ and "
+        "pairs/ under PATH (JSON Lines if PATH ends in .jsonl, else Parquet) instead of a report",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="dedupe",
@@ -98,6 +117,7 @@ def _build_parser() -> argparse.ArgumentParser:
     cluster.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     cluster.add_argument("-v", "--verbose", action="store_true", help="stage timings on stderr")
     cluster.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    _add_spark_options(cluster)
     _add_config_options(cluster)
 
     report = sub.add_parser(
@@ -180,13 +200,27 @@ def _write(text: str, output: Path | None) -> None:
 
 def _run_cluster(args: argparse.Namespace) -> int:
     config = _load(args)
+    spark = config.backend.engine == "spark"
+    if args.spark_output and not spark:
+        raise UsageError("--spark-output needs --engine spark")
+    if args.spark_output:
+        from dedupe.spark.cli import run_to_files
+
+        summary = run_to_files(args.paths, args.spark_output, config)
+        print(f"dedupe: {summary}", file=sys.stderr)
+        return 0
     loaded = _read(args.paths, config)
-    result = cluster_articles(
-        loaded.articles,
-        config,
-        rejects=loaded.rejects,
-        progress=not args.quiet,
-    )
+    if spark:
+        from dedupe.spark import cluster_articles_spark
+
+        result = cluster_articles_spark(loaded.articles, config, rejects=loaded.rejects)
+    else:
+        result = cluster_articles(
+            loaded.articles,
+            config,
+            rejects=loaded.rejects,
+            progress=not args.quiet,
+        )
     for stage in result.stages:
         log.info(
             "%-10s %8d in %8d out %8.2fs  peak RSS %6.0f MiB  workers %d  %s  cpu %s",

@@ -257,10 +257,18 @@ class BackendConfig:
 
     workers: int = 0
     batch_size: int = 1000
+    engine: str = "local"
+    spark_master: str = "local[*]"
 
     def __post_init__(self) -> None:
         _check_range("backend.workers", self.workers, 0, 1024)
         _check_range("backend.batch_size", self.batch_size, 1, 1_000_000)
+        if self.engine not in ("local", "spark"):
+            raise ConfigError(
+                f"backend.engine: {self.engine!r} is not an engine; allowed: local, spark"
+            )
+        if not self.spark_master:
+            raise ConfigError("backend.spark_master must not be empty (e.g. local[*])")
 
     @property
     def num_workers(self) -> int:

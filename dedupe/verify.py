@@ -121,6 +121,46 @@ class Verifier:
         self.sizes_ = np.diff(self.signed_.indptr).astype(np.int64)
         return self
 
+    def fit_frequencies(self, features: FeatureRows, doc_freq: I64, num_articles: int) -> Verifier:
+        """Vectorize every row of ``features`` with corpus statistics counted elsewhere.
+
+        A distributed engine counts document frequencies once over the whole corpus and then
+        scores pairs a batch at a time. This gives each row exactly the vectors ``fit`` gives
+        it: the same common columns and the IDF that scikit-learn's ``TfidfTransformer.fit``
+        computes (float32, smoothed) from the corpus count matrix whose common columns were
+        dropped, so the scores are bit-identical to the local path's
+        (``tests/test_spark.py`` checks it).
+
+        Args:
+            features: The rows to score later (all of them are vectorized; ``score`` takes
+                positions in ``features``).
+            doc_freq: How many articles of the whole corpus have each column.
+            num_articles: Articles in the whole corpus.
+        """
+        n = len(features)
+        width = 1 << self.config.hash_bits
+        common = doc_freq > max(self.config.max_df * num_articles, self.config.max_df_min_docs)
+        self.num_common_ = int(common.sum())
+        kept = ~common[features.columns]
+        counts = _csr(features, kept, features.counts.astype(np.float32), n, width)
+        # TfidfTransformer.fit, step by step: df of the dropped common columns is 0 there.
+        df = np.where(common, 0, doc_freq).astype(np.float32)
+        df += 1.0
+        idf = np.full_like(df, fill_value=num_articles + 1, dtype=np.float32)
+        idf /= df
+        np.log(idf, out=idf)
+        idf += 1.0
+        transformer = TfidfTransformer(sublinear_tf=True, norm="l2")
+        transformer.idf_ = idf
+        transformer.n_features_in_ = width
+        self.position_ = np.arange(n, dtype=np.int64)
+        self.tfidf_ = transformer.transform(counts).tocsr() if n else counts
+        self.signed_ = _csr(
+            features, kept & features.signed, np.ones(len(kept), np.float32), n, width
+        )
+        self.sizes_ = np.diff(self.signed_.indptr).astype(np.int64)
+        return self
+
     def score(self, left: I64, right: I64) -> PairScores:
         """Exact scores for aligned pairs of article rows (rows given to ``fit``)."""
         if not hasattr(self, "signed_"):
