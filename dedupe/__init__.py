@@ -6,13 +6,14 @@ Example:
     >>> result = dedupe.cluster_articles(loaded.articles)  # doctest: +SKIP
 """
 
+__version__ = "0.1.0"
+
 from dedupe.config import Config, load_config
 from dedupe.errors import ConfigError, DedupeError, InputError, UsageError
+from dedupe.index import Index, Verdict, open_index
 from dedupe.pipeline import cluster_articles
 from dedupe.readers import ReadResult, read_paths
 from dedupe.types import Article, Cluster, ClusterMember, PairScore, Reject, RunResult, StageStats
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Article",
@@ -21,6 +22,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DedupeError",
+    "Index",
     "InputError",
     "PairScore",
     "ReadResult",
@@ -28,8 +30,10 @@ __all__ = [
     "RunResult",
     "StageStats",
     "UsageError",
+    "Verdict",
     "__version__",
     "cluster_articles",
     "load_config",
+    "open_index",
     "read_paths",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,8 @@ from dedupe import __version__
 from dedupe.attribute import attribute_clusters
 from dedupe.config import Config, config_keys, dump_config, load_config, parse_override
 from dedupe.errors import DedupeError, UsageError
+from dedupe.index_cli import add_parsers as add_index_parsers
+from dedupe.index_cli import run_filter, run_index
 from dedupe.pipeline import cluster_articles
 from dedupe.readers import ReadResult, read_paths
 from dedupe.reports import render_csv, render_json, render_text
@@ -156,6 +159,8 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("-v", "--verbose", action="store_true", help="stage timings on stderr")
     report.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     _add_config_options(report)
+
+    add_index_parsers(sub, _add_config_options, _Parser)
 
     config = sub.add_parser(
         "config",
@@ -329,6 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_report(args)
         if args.command == "config":
             return _run_config(args)
+        if args.command == "filter":
+            return run_filter(args, _load(args))
+        if args.command == "index":
+            return run_index(args, _load(args))
         parser.print_help(sys.stderr)
         return 2
     except UsageError as exc:
@@ -342,6 +351,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly; what was written stays valid.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        print("dedupe: output closed before the end (broken pipe)", file=sys.stderr)
+        return 1
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else 0
 

@@ -252,6 +252,27 @@ class AttributeConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IndexConfig:
+    """The pre-filter index (``dedupe filter``, ``dedupe index``, ``dedupe.open_index``)."""
+
+    near_duplicate_jaccard: float = 0.8
+    max_matches: int = 10
+    busy_timeout_seconds: float = 60.0
+    on_redis_down: str = "fail"
+    redis_retry_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        _check_range("index.near_duplicate_jaccard", self.near_duplicate_jaccard, 0.0, 1.0)
+        _check_range("index.max_matches", self.max_matches, 1, 10_000)
+        _check_range("index.busy_timeout_seconds", self.busy_timeout_seconds, 0.0, 86_400.0)
+        if self.on_redis_down not in ("fail", "wait"):
+            raise ConfigError(
+                f"index.on_redis_down: {self.on_redis_down!r} is not allowed; use fail or wait"
+            )
+        _check_range("index.redis_retry_seconds", self.redis_retry_seconds, 0.0, 86_400.0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BackendConfig:
     """Where the work runs. Results never depend on these settings."""
 
@@ -293,6 +314,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "cluster": ClusterConfig,
     "report": ReportConfig,
     "attribute": AttributeConfig,
+    "index": IndexConfig,
     "backend": BackendConfig,
 }
 
@@ -311,6 +333,7 @@ class Config:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     attribute: AttributeConfig = field(default_factory=AttributeConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
     backend: BackendConfig = field(default_factory=BackendConfig)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,299 @@
+"""The embedded backend: one SQLite file in WAL mode.
+
+Why SQLite: a single file that many reader processes and one writer at a time can open
+safely, with transactions that survive a killed process (WAL: a commit is in the log before
+it returns; ``synchronous=NORMAL`` can lose the last commits only on power loss, never on a
+process crash). Writers take the write lock with ``BEGIN IMMEDIATE`` for the whole
+check-and-insert of an article, so two writer processes never interleave inside one.
+
+Tables (schema version in ``meta``): ``articles`` (one row per article: id, times, group,
+verdict JSON, feature blobs of little-endian arrays, never pickle) and ``bands`` (band key ->
+seq, clustered on the key so a lookup is one B-tree range).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dedupe.errors import DedupeError
+from dedupe.index.scoring import Row
+from dedupe.index.store import StoredArticle, StoreState
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    published REAL,
+    added_at REAL NOT NULL,
+    cluster TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    columns BLOB NOT NULL,
+    counts BLOB NOT NULL,
+    signed BLOB NOT NULL,
+    keys BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_age ON articles (coalesce(published, added_at));
+CREATE INDEX IF NOT EXISTS articles_cluster ON articles (cluster);
+CREATE TABLE IF NOT EXISTS bands (
+    key INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (key, seq)
+) WITHOUT ROWID;
+"""
+
+_COLUMNS = "seq, id, published, added_at, cluster, verdict, columns, counts, signed, keys"
+
+
+class CorruptIndexError(DedupeError):
+    """The file is not a readable dedupe index."""
+
+
+def recovery_hint(path: str) -> str:
+    """The documented way out of a damaged index file."""
+    return (
+        f"recover what can be read with: dedupe index recover {path} {path}.recovered "
+        "(then move it into place), or rebuild the index from the original articles"
+    )
+
+
+class SqliteStore:
+    """``Store`` on one SQLite file."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path, *, create: bool, busy_timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        if not create and not self.path.exists():
+            raise DedupeError(
+                f"{self.path}: no index here; create one with: dedupe index add {self.path} FILE"
+            )
+        if self.path.is_dir():
+            raise DedupeError(f"{self.path}: is a folder, not an index file")
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves (BEGIN IMMEDIATE for
+            # writers); check_same_thread off so a caller may hand the index to a worker thread
+            # (calls are still one at a time per Index).
+            self.db = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise CorruptIndexError(
+                f"{self.path}: cannot open as a dedupe index ({exc}); {recovery_hint(str(path))}"
+            ) from None
+
+    def _run(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+        try:
+            return self.db.execute(sql, params)
+        except sqlite3.DatabaseError as exc:
+            raise _database_error(self.location, exc) from None
+
+    def read_meta(self) -> dict[str, str]:
+        return dict(self._run("SELECT key, value FROM meta").fetchall())
+
+    def init_meta(self, meta: dict[str, str]) -> dict[str, str]:
+        with self.transaction(write=True):
+            if not self.read_meta():
+                self.db.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
+        return self.read_meta()
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[None]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.OperationalError as exc:
+            raise DedupeError(f"{self.location}: index is busy or locked ({exc})") from None
+        except sqlite3.DatabaseError as exc:
+            raise _database_error(self.location, exc) from None
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise _database_error(self.location, exc) from None
+
+    def state(self) -> StoreState:
+        generation = self._run("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        seq = self._run("SELECT seq FROM sqlite_sequence WHERE name = 'articles'").fetchone()
+        count = self._run("SELECT count(*) FROM articles").fetchone()
+        return StoreState(
+            generation=int(generation[0]) if generation else 0,
+            last_seq=int(seq[0]) if seq else 0,
+            articles=int(count[0]),
+        )
+
+    def columns_since(self, seq: int) -> Iterator[tuple[int, bytes]]:
+        yield from self._run("SELECT seq, columns FROM articles WHERE seq > ? ORDER BY seq", (seq,))
+
+    def bucket_members(self, keys: Sequence[int]) -> dict[int, list[int]]:
+        signed = np.asarray(keys, dtype=np.uint64).view(np.int64).tolist()
+        marks = ",".join("?" * len(signed))
+        out: dict[int, list[int]] = {}
+        for key, seq in self._run(
+            f"SELECT key, seq FROM bands WHERE key IN ({marks}) ORDER BY key, seq", signed
+        ):
+            out.setdefault(int(np.int64(key).view(np.uint64)), []).append(int(seq))
+        return out
+
+    def load(self, seqs: Sequence[int]) -> list[StoredArticle]:
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        rows = self._run(
+            f"SELECT {_COLUMNS} FROM articles WHERE seq IN ({marks}) ORDER BY seq", list(seqs)
+        ).fetchall()
+        return [_stored(self.location, r) for r in rows]
+
+    def find(self, article_id: str) -> StoredArticle | None:
+        row = self._run(f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _stored(self.location, row) if row else None
+
+    def insert(self, article: StoredArticle, bucket_keys: Sequence[int]) -> int:
+        columns, counts, signed = article.row.to_blobs()
+        cursor = self._run(
+            "INSERT INTO articles (id, published, added_at, cluster, verdict, columns, counts,"
+            " signed, keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.id,
+                article.published,
+                article.added_at,
+                article.cluster,
+                article.verdict,
+                columns,
+                counts,
+                signed,
+                article.keys,
+            ),
+        )
+        seq = int(cursor.lastrowid or 0)
+        signed_keys = np.asarray(bucket_keys, dtype=np.uint64).view(np.int64).tolist()
+        self.db.executemany("INSERT INTO bands VALUES (?, ?)", [(k, seq) for k in signed_keys])
+        return seq
+
+    def older_than(self, cutoff: float) -> list[StoredArticle]:
+        rows = self._run(
+            f"SELECT {_COLUMNS} FROM articles WHERE coalesce(published, added_at) < ? ORDER BY seq",
+            (cutoff,),
+        ).fetchall()
+        return [_stored(self.location, r) for r in rows]
+
+    def delete(self, articles: Sequence[StoredArticle]) -> None:
+        entries = [
+            (key, a.seq)
+            for a in articles
+            for key in np.frombuffer(a.keys, dtype="<u8").view(np.int64).tolist()
+        ]
+        self.db.executemany("DELETE FROM bands WHERE key = ? AND seq = ?", entries)
+        self.db.executemany("DELETE FROM articles WHERE seq = ?", [(a.seq,) for a in articles])
+        self._run(
+            "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT (key) DO UPDATE"
+            " SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def groups(self) -> tuple[int, int]:
+        row = self._run(
+            "SELECT count(*), coalesce(sum(n), 0) FROM"
+            " (SELECT count(*) AS n FROM articles GROUP BY cluster HAVING n > 1)"
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def time_range(self) -> tuple[float | None, float | None]:
+        row = self._run("SELECT min(published), max(published) FROM articles").fetchone()
+        return row[0], row[1]
+
+    def band_entries(self) -> int:
+        return int(self._run("SELECT count(*) FROM bands").fetchone()[0])
+
+    def size_bytes(self) -> int:
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            with suppress(OSError):
+                total += os.path.getsize(str(self.path) + suffix)
+        return total
+
+    def integrity_problems(self) -> list[str]:
+        problems = [
+            f"sqlite: {line}"
+            for (line,) in self._run("PRAGMA integrity_check").fetchall()
+            if line != "ok"
+        ]
+        orphans = self._run(
+            "SELECT count(*) FROM bands WHERE seq NOT IN (SELECT seq FROM articles)"
+        ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} band entries point at no article")
+        entries = self.band_entries()
+        expected = self._run("SELECT coalesce(sum(length(keys)), 0) / 8 FROM articles").fetchone()
+        if entries != int(expected[0]):
+            problems.append(f"{entries} band entries, but articles list {int(expected[0])} keys")
+        for row in self._run(f"SELECT {_COLUMNS} FROM articles"):
+            try:
+                _stored(self.location, row)
+            except DedupeError as exc:
+                problems.append(str(exc))
+        return problems
+
+    def vacuum(self) -> None:
+        """Rewrite the file without the pages that deletes freed (needs no open transaction)."""
+        self._run("VACUUM")
+        self._run("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _stored(location: str, row: tuple[Any, ...]) -> StoredArticle:
+    seq, article_id, published, added_at, cluster, verdict, columns, counts, signed, keys = row
+    try:
+        features = Row.from_blobs(columns, counts, signed)
+        if len(keys) % 8:
+            raise ValueError("band keys blob is truncated")
+    except (ValueError, TypeError) as exc:
+        raise CorruptIndexError(
+            f"{location}: article {article_id!r} (seq {seq}) has damaged features: {exc}"
+        ) from None
+    return StoredArticle(
+        seq=int(seq),
+        id=str(article_id),
+        published=None if published is None else float(published),
+        added_at=float(added_at),
+        cluster=str(cluster),
+        verdict=str(verdict),
+        row=features,
+        keys=bytes(keys),
+    )
+
+
+def _database_error(location: str, exc: sqlite3.DatabaseError) -> DedupeError:
+    message = str(exc)
+    resume = (
+        "articles acknowledged before are kept; free space and re-run the same input "
+        "(ids already in the index are skipped)"
+    )
+    if "disk is full" in message:
+        return DedupeError(f"{location}: the disk is full; {resume}")
+    if "disk I/O error" in message:
+        # EFBIG (file size limit) and failing disks come back as SQLITE_IOERR, not FULL.
+        return DedupeError(
+            f"{location}: cannot write ({message}: disk full, file size limit or a failing "
+            f"disk); {resume}"
+        )
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in message:
+        return DedupeError(f"{location}: index is locked by another writer ({message})")
+    return CorruptIndexError(f"{location}: index is damaged ({message}); {recovery_hint(location)}")

@@ -1,0 +1,124 @@
+"""What the index needs from a storage backend, and the row it stores per article.
+
+Two backends implement ``Store``: SQLite (``dedupe.index.sqlite_store``, one file, the
+default) and Redis (``dedupe.index.redis_store``, a server a team shares). The index logic in
+``dedupe.index.core`` is written once against this protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from dedupe.index.scoring import Row
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """One indexed article: identity, time, group, the verdict it got, and its features.
+
+    ``seq`` numbers articles in the order they were committed; it never repeats, so a
+    process can catch up on what others added by reading ``seq`` above the last it saw.
+    """
+
+    seq: int
+    id: str
+    published: float | None
+    added_at: float
+    cluster: str
+    verdict: str
+    row: Row
+    keys: bytes
+
+    @property
+    def age_time(self) -> float:
+        """The time pruning goes by: publication time, else when it was added."""
+        return self.published if self.published is not None else self.added_at
+
+
+@dataclass(frozen=True, slots=True)
+class StoreState:
+    """Cheap to read before every operation: has anything changed since we last looked?"""
+
+    generation: int
+    last_seq: int
+    articles: int
+
+
+class Store(Protocol):
+    """Storage operations; ``core.Index`` calls them inside ``transaction``."""
+
+    location: str
+    backend: str
+
+    def read_meta(self) -> dict[str, str]:
+        """Schema version, build settings and generation, as stored."""
+        ...
+
+    def init_meta(self, meta: dict[str, str]) -> dict[str, str]:
+        """Write ``meta`` if the store is empty; return what the store holds afterwards."""
+        ...
+
+    def transaction(self, write: bool) -> AbstractContextManager[None]:
+        """A consistent read, or an exclusive write that is applied whole or not at all."""
+        ...
+
+    def state(self) -> StoreState:
+        """Generation, last seq and article count, as committed."""
+        ...
+
+    def columns_since(self, seq: int) -> Iterator[tuple[int, bytes]]:
+        """(seq, columns blob) of every article with a larger seq, in seq order."""
+        ...
+
+    def bucket_members(self, keys: Sequence[int]) -> dict[int, list[int]]:
+        """For each band key, the seqs stored under it."""
+        ...
+
+    def load(self, seqs: Sequence[int]) -> list[StoredArticle]:
+        """The stored articles with these seqs, in seq order (missing ones left out)."""
+        ...
+
+    def find(self, article_id: str) -> StoredArticle | None:
+        """The stored article with this id, if any."""
+        ...
+
+    def insert(self, article: StoredArticle, bucket_keys: Sequence[int]) -> int:
+        """Store the article (its ``seq`` is ignored) and its band keys; return its seq."""
+        ...
+
+    def older_than(self, cutoff: float) -> list[StoredArticle]:
+        """Articles whose ``age_time`` is before ``cutoff`` (Unix seconds)."""
+        ...
+
+    def delete(self, articles: Sequence[StoredArticle]) -> None:
+        """Remove articles and their band entries, and bump the generation."""
+        ...
+
+    def groups(self) -> tuple[int, int]:
+        """(groups with two or more members, articles in them)."""
+        ...
+
+    def time_range(self) -> tuple[float | None, float | None]:
+        """Earliest and latest ``published`` (Unix seconds), None when no article has one."""
+        ...
+
+    def band_entries(self) -> int:
+        """Number of (band key, article) entries."""
+        ...
+
+    def size_bytes(self) -> int:
+        """Bytes the index takes (files on disk, or memory the server reports for it)."""
+        ...
+
+    def integrity_problems(self) -> list[str]:
+        """Every inconsistency found by a full check; empty when the store is sound."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+        ...

@@ -1,0 +1,258 @@
+"""The pre-filter index through its Python API (SQLite backend)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dedupe
+from benchmarks.synthetic import generate_corpus
+from dedupe import Article, cluster_articles, open_index, read_paths
+from dedupe.config import build_config
+from dedupe.errors import DedupeError, UsageError
+from tests.conftest import REPO, paragraphs, pseudo_sentences
+
+
+def _examples() -> list[Article]:
+    return sorted(read_paths([REPO / "examples/news.jsonl"]).articles, key=lambda a: a.id)
+
+
+def _synthetic(n: int, seed: int) -> list[Article]:
+    corpus = generate_corpus(n, seed=seed)
+    return [
+        Article(
+            id=r["id"],
+            text=r["text"],
+            outlet=r["outlet"],
+            published=datetime.fromisoformat(r["published"]),
+        )
+        for r in corpus.records
+    ]
+
+
+def _verdicts(path: Path, articles: list[Article], **kw: int) -> list[dict[str, object]]:
+    with open_index(path) as idx:
+        return [v.to_dict() for v in idx.add_many(articles, **kw)]
+
+
+def test_examples_stream_finds_exactly_the_pairs_cluster_verifies(tmp_path: Path) -> None:
+    articles = _examples()
+    with open_index(tmp_path / "x.idx") as idx:
+        verdicts = list(idx.add_many(articles))
+    streamed = {tuple(sorted((v.id, m.id))) for v in verdicts for m in v.matches}
+    result = cluster_articles(articles)
+    assert streamed == {(p.left_id, p.right_id) for p in result.pairs}
+    # Every cluster's members are tagged as one group, named after its first article.
+    by_id = {v.id: v for v in verdicts}
+    for cluster in result.clusters:
+        assert len({by_id[i].cluster for i in cluster.article_ids}) == 1
+    assert by_id["id-cabai-tribun"].status == "near_duplicate"
+    assert by_id["id-cabai-kabarpasar"].status == "syndicated"
+    assert by_id["id-cabai-kabarpasar"].cluster == "id-cabai-antara"
+    assert by_id["id-cabai-wartaibukota"].status == "unique"  # same event, own wording
+
+
+def test_one_at_a_time_equals_bulk(tmp_path: Path) -> None:
+    articles = _synthetic(400, seed=3)
+    one_by_one = []
+    with open_index(tmp_path / "single.idx") as idx:
+        for article in articles:
+            one_by_one.append(idx.add(article).to_dict())
+    assert one_by_one == _verdicts(tmp_path / "bulk.idx", articles)
+    assert one_by_one == _verdicts(tmp_path / "odd.idx", articles, commit_every=37)
+    assert sum(v["status"] != "unique" for v in one_by_one) > 50
+
+
+def test_check_is_read_only_and_readding_is_a_no_op(tmp_path: Path) -> None:
+    articles = _examples()
+    path = tmp_path / "x.idx"
+    with open_index(path) as idx:
+        first = [v.to_dict() for v in idx.add_many(articles[:20])]
+        before = idx.stats().articles
+        probe = idx.check(articles[25])
+        assert idx.stats().articles == before
+        assert not probe.added and not probe.already_indexed
+        again = list(idx.add_many(articles[:20]))
+        assert all(v.already_indexed and not v.added for v in again)
+        # The recorded verdict comes back, not a new one against a grown index.
+        assert [v.status for v in again] == [v["status"] for v in first]
+        assert idx.stats().articles == before
+
+
+def test_rerunning_a_crashed_batch_gives_the_same_index(tmp_path: Path) -> None:
+    articles = _synthetic(200, seed=5)
+    clean = _verdicts(tmp_path / "clean.idx", articles)
+    _verdicts(tmp_path / "crashed.idx", articles[:120])  # the batch that "crashed"
+    with open_index(tmp_path / "crashed.idx") as idx:
+        rerun = [v.to_dict() for v in idx.add_many(articles)]
+    for before, after in zip(clean[120:], rerun[120:], strict=True):
+        assert before == after
+    assert [v["already_indexed"] for v in rerun[:120]] == [True] * 120
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 10_000), words=st.integers(8, 60))
+def test_check_after_add_finds_the_article_itself(tmp_path: Path, seed: int, words: int) -> None:
+    text = paragraphs(pseudo_sentences(seed, 4, (words, words + 5)))
+    article = Article(id=f"a{seed}-{words}", text=text)
+    with open_index(tmp_path / f"p{seed}-{words}.idx") as idx:
+        added = idx.add(article)
+        checked = idx.check(article)
+    assert checked.already_indexed
+    assert [m.id for m in checked.matches][:1] == [article.id]
+    assert checked.status == "near_duplicate"
+    assert checked.matches[0].jaccard == 1.0
+    assert added.added
+
+
+def test_too_short_articles_are_unique_and_marked(tmp_path: Path) -> None:
+    with open_index(tmp_path / "x.idx") as idx:
+        verdict = idx.add(Article(id="short", text="Banjir."))
+        again = idx.check(Article(id="short2", text="Banjir."))
+    assert verdict.status == "unique" and not verdict.comparable
+    assert again.status == "unique" and not again.matches
+
+
+def test_time_window_keeps_old_copies_apart(tmp_path: Path) -> None:
+    text = paragraphs(pseudo_sentences(11, 9))
+    day = datetime(2026, 3, 1, tzinfo=UTC)
+    config = build_config({"cluster": {"time_window_days": 3}})
+    with open_index(tmp_path / "x.idx", config) as idx:
+        idx.add(Article(id="old", text=text, published=day))
+        late = idx.check(Article(id="late", text=text, published=day + timedelta(days=10)))
+        soon = idx.check(Article(id="soon", text=text, published=day + timedelta(days=2)))
+    assert late.status == "unique"
+    assert soon.status == "near_duplicate"
+
+
+def test_other_shingle_settings_are_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "x.idx"
+    open_index(path).close()
+    with pytest.raises(UsageError, match=r"shingle\.size: index 3, now 4"):
+        open_index(path, build_config({"shingle": {"size": 4}}))
+    # Thresholds are read at query time and may change freely.
+    open_index(path, build_config({"verify": {"containment_threshold": 0.5}})).close()
+
+
+def test_missing_index_is_an_error_unless_created(tmp_path: Path) -> None:
+    with pytest.raises(DedupeError, match="no index here"):
+        open_index(tmp_path / "none.idx", create=False)
+
+
+def test_prune_forgets_old_articles_as_if_never_added(tmp_path: Path) -> None:
+    articles = _synthetic(300, seed=9)
+    cutoff = sorted(a.published for a in articles if a.published)[150]
+    old = [a for a in articles if a.published and a.published < cutoff]
+    recent = [a for a in articles if a not in old]
+    probes = _synthetic(340, seed=9)[300:]
+    pruned_path, fresh_path = tmp_path / "pruned.idx", tmp_path / "fresh.idx"
+    with open_index(pruned_path) as idx:
+        list(idx.add_many(articles))
+        assert idx.prune(cutoff.timestamp()) == len(old)
+        assert idx.stats().articles == len(recent)
+        assert idx.integrity_problems() == []
+        after_prune = [idx.check(p).to_dict() for p in probes]
+    with open_index(fresh_path) as idx:
+        list(idx.add_many(recent))
+        fresh = [idx.check(p).to_dict() for p in probes]
+    # Verdicts (scores included) equal an index that only ever held the recent articles,
+    # except for group names, which remember roots that were pruned.
+    for a, b in zip(after_prune, fresh, strict=True):
+        a.pop("cluster")
+        b.pop("cluster")
+    assert after_prune == fresh
+
+
+def test_a_second_process_sees_what_another_added(tmp_path: Path) -> None:
+    articles = _examples()
+    path = tmp_path / "x.idx"
+    reader = open_index(path)
+    writer = open_index(path)
+    assert reader.check(articles[0]).status == "unique"
+    list(writer.add_many(articles[:10]))
+    # The reader catches up on what the writer committed (and on its document frequencies).
+    assert reader.check(articles[0]).already_indexed
+    assert reader.check(articles[4]).to_dict() == writer.check(articles[4]).to_dict()
+    writer.close()
+    reader.close()
+
+
+def test_damaged_file_is_refused_and_recover_copies_what_is_readable(tmp_path: Path) -> None:
+    articles = _synthetic(300, seed=2)
+    path = tmp_path / "x.idx"
+    with open_index(path) as idx:
+        list(idx.add_many(articles))
+    sqlite3.connect(path).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    data = bytearray(path.read_bytes())
+    # Scribble over pages in the middle of the file (a disk fault or another program).
+    middle = len(data) // 2
+    data[middle : middle + 8192] = b"\xff" * 8192
+    path.write_bytes(bytes(data))
+    # The damage is found: the index refuses to open, or its check lists problems.
+    try:
+        with open_index(path) as idx:
+            problems = idx.integrity_problems()
+    except DedupeError as exc:
+        problems = [str(exc)]
+    assert problems
+    from dedupe.index.recover import recover_sqlite
+
+    message = recover_sqlite(str(path), str(tmp_path / "fixed.idx"), dedupe.Config())
+    assert "recovered" in message
+    with open_index(tmp_path / "fixed.idx") as fixed:
+        assert fixed.integrity_problems() == []
+        kept = fixed.stats().articles
+    assert 0 < kept <= len(articles)
+
+
+def test_not_an_index_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.idx"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(DedupeError, match="dedupe index recover"):
+        open_index(path)
+
+
+def test_no_pickle_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.idx"
+    with open_index(path) as idx:
+        list(idx.add_many(_examples()[:5]))
+    db = sqlite3.connect(path)
+    meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    assert json.loads(meta["params"])["shingle.size"] == 3
+    verdicts = [json.loads(v) for (v,) in db.execute("SELECT verdict FROM articles")]
+    assert {v["status"] for v in verdicts} <= {"unique", "syndicated", "near_duplicate"}
+
+
+def test_signature_equals_the_batch_pipeline(
+    tmp_path: Path, make_article: Callable[..., Article]
+) -> None:
+    import numpy as np
+
+    from dedupe.batch import process_batch
+    from dedupe.signature import sign_rows
+
+    config = dedupe.Config()
+    texts = [a.text for a in _examples()[:6]]
+    features = process_batch(texts, config).features
+    batch = sign_rows(
+        features.offsets,
+        features.columns,
+        features.signed,
+        num_perm=config.minhash.num_perm,
+        seed=config.seed,
+        batch_size=100,
+    )
+    with open_index(tmp_path / "x.idx") as idx:
+        for i in range(len(texts)):
+            lo, hi = features.offsets[i], features.offsets[i + 1]
+            one = idx._sign(features.columns[lo:hi][features.signed[lo:hi]])
+            assert np.array_equal(one, batch[i])
