@@ -123,6 +123,13 @@ def test_readme_documents_every_subcommand() -> None:
         "dedupe report --from",
         "dedupe config show",
         "dedupe config validate",
+        "dedupe filter --index",
+        "dedupe index add",
+        "dedupe index check",
+        "dedupe index stats",
+        "dedupe index prune",
+        "dedupe index verify",
+        "dedupe index recover",
     ):
         assert command in readme
     assert "make demo" in readme and "make test" in readme
