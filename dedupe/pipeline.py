@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import multiprocessing
 import resource
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,17 +17,17 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
-from multiprocessing.context import BaseContext
 
 import numpy as np
 
 from dedupe._arrays import segment_sums
 from dedupe._progress import progress_iter
+from dedupe._workers import worker_context, workers_failed
 from dedupe.batch import FeatureRows, process_batch
 from dedupe.candidates import find_candidates
 from dedupe.cluster import group_rows
 from dedupe.config import Config
-from dedupe.errors import DedupeError, UsageError
+from dedupe.errors import UsageError
 from dedupe.shingle import I64
 from dedupe.signature import sign_rows
 from dedupe.types import Article, Cluster, ClusterMember, PairScore, Reject, RunResult, StageStats
@@ -221,15 +220,7 @@ def _shingle_all(texts: Sequence[str], config: Config, progress: bool) -> _Shing
     batches = [texts[i : i + size] for i in range(0, len(texts), size)]
     workers = min(config.backend.num_workers, len(batches))
     if workers > 1:
-        # forkserver: workers start from a clean process (no inherited threads), once per run;
-        # platforms without it (Windows) spawn.
-        context: BaseContext
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            forkserver = multiprocessing.get_context("forkserver")
-            forkserver.set_forkserver_preload(["dedupe.batch"])
-            context = forkserver
-        else:
-            context = multiprocessing.get_context("spawn")
+        context = worker_context()
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 results = list(
@@ -241,11 +232,7 @@ def _shingle_all(texts: Sequence[str], config: Config, progress: bool) -> _Shing
                     )
                 )
         except (BrokenProcessPool, RuntimeError) as exc:
-            raise DedupeError(
-                f"worker processes failed ({type(exc).__name__}). When calling dedupe from a "
-                'script, run it under `if __name__ == "__main__":` (worker processes import '
-                "the main module), or set backend.workers to 1."
-            ) from exc
+            raise workers_failed(exc) from exc
     else:
         results = [
             process_batch(batch, config)

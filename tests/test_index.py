@@ -256,3 +256,23 @@ def test_signature_equals_the_batch_pipeline(
             lo, hi = features.offsets[i], features.offsets[i + 1]
             one = idx._sign(features.columns[lo:hi][features.signed[lo:hi]])
             assert np.array_equal(one, batch[i])
+
+
+def test_scores_equal_the_cluster_report_when_the_corpus_is_the_same(tmp_path: Path) -> None:
+    """With every article indexed, a check sees the document frequencies `cluster` sees."""
+    articles = _examples()
+    pairs = {(p.left_id, p.right_id): p for p in cluster_articles(articles).pairs}
+    with open_index(tmp_path / "x.idx") as idx:
+        list(idx.add_many(articles))
+        checked = 0
+        for article in articles:
+            for match in idx.check(article).matches:
+                if match.id == article.id:
+                    continue
+                pair = pairs[tuple(sorted((article.id, match.id)))]  # type: ignore[index]
+                assert match.containment == pytest.approx(pair.containment, abs=1e-5)
+                assert match.jaccard == pytest.approx(pair.jaccard, abs=1e-5)
+                assert match.cosine == pytest.approx(pair.cosine, abs=1e-4)
+                assert match.shared_shingles == pair.shared_shingles
+                checked += 1
+    assert checked >= 2 * len(pairs) - 10  # max_matches may cut a few

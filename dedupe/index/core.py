@@ -19,9 +19,13 @@ skipped) gives the same index.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -29,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from dedupe import __version__
-from dedupe.batch import process_batch
+from dedupe._workers import worker_context, workers_failed
+from dedupe.batch import BatchResult, process_batch
 from dedupe.config import Config
 from dedupe.errors import UsageError
 from dedupe.index.records import IndexStats, Match, Status, Verdict
@@ -117,8 +122,7 @@ class Index:
         share a transaction (default ``backend.batch_size``): fewer commits, same result.
         """
         size = commit_every or self.config.backend.batch_size
-        for chunk in _chunks(articles, size):
-            rows = self._featurize(chunk)
+        for chunk, rows in self._featurized(_chunks(articles, size)):
             verdicts: list[Verdict] = []
             with self.store.transaction(write=True):
                 self._catch_up()
@@ -274,8 +278,43 @@ class Index:
         return signature
 
     def _featurize(self, articles: Sequence[Article]) -> list[Row]:
-        features = process_batch([a.text for a in articles], self.config).features
-        return [Row.of(features, i) for i in range(len(articles))]
+        return _rows(process_batch([a.text for a in articles], self.config), len(articles))
+
+    def _featurized(
+        self, chunks: Iterator[list[Article]]
+    ) -> Iterator[tuple[list[Article], list[Row]]]:
+        """Feature rows per chunk; with several chunks, worker processes featurize ahead.
+
+        Checking and inserting must run in order in this process, but featurizing does not
+        depend on the index, so on a multi-core machine the next chunks are tokenized in
+        other processes meanwhile. A single chunk (a filter's batch) starts no processes.
+        """
+        first = next(chunks, None)
+        second = next(chunks, None) if first is not None else None
+        workers = self.config.backend.num_workers - 1  # this process does the index work
+        if second is None or workers < 1:
+            for chunk in itertools.chain(filter(None, [first, second]), chunks):
+                yield chunk, self._featurize(chunk)
+            return
+        ahead: deque[tuple[list[Article], Future[BatchResult]]] = deque()
+        assert first is not None
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
+                for chunk in itertools.chain([first, second], chunks):
+                    texts = [a.text for a in chunk]
+                    ahead.append((chunk, pool.submit(process_batch, texts, self.config)))
+                    if len(ahead) > workers:
+                        done, future = ahead.popleft()
+                        yield done, _rows(future.result(), len(done))
+                while ahead:
+                    done, future = ahead.popleft()
+                    yield done, _rows(future.result(), len(done))
+        except (BrokenProcessPool, RuntimeError) as exc:
+            raise workers_failed(exc) from exc
+
+
+def _rows(result: BatchResult, n: int) -> list[Row]:
+    return [Row.of(result.features, i) for i in range(n)]
 
 
 def _check_compatible(location: str, meta: dict[str, str], params: dict[str, Any]) -> None:

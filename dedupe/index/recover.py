@@ -135,7 +135,7 @@ def _decode(rows: list[tuple[object, ...]], source: Path) -> list[StoredArticle]
     out = []
     for row in rows:
         try:
-            out.append(_stored(str(source), row))
+            out.append(_stored(str(source), row, thorough=True))
         except (CorruptIndexError, ValueError, TypeError):
             continue
     return out

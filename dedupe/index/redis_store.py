@@ -630,7 +630,7 @@ class RedisStore:
                     problems.append(f"id {article_id!r} maps to seq {seq}, which has no article")
                     continue
                 try:
-                    stored = self._stored(seq, fields)
+                    stored = self._stored(seq, fields, thorough=True)
                 except DedupeError as exc:
                     problems.append(str(exc))
                     continue
@@ -713,7 +713,9 @@ class RedisStore:
         escaped = "".join("\\" + ch if ch in "\\*?[]" else ch for ch in self.prefix)
         return escaped + rest
 
-    def _stored(self, seq: int, fields: dict[bytes, bytes]) -> StoredArticle:
+    def _stored(
+        self, seq: int, fields: dict[bytes, bytes], *, thorough: bool = False
+    ) -> StoredArticle:
         try:
             published = fields[b"published"]
             return StoredArticle(
@@ -723,7 +725,9 @@ class RedisStore:
                 added_at=float(fields[b"added_at"]),
                 cluster=_text(fields[b"cluster"]),
                 verdict=_text(fields[b"verdict"]),
-                row=Row.from_blobs(fields[b"columns"], fields[b"counts"], fields[b"signed"]),
+                row=Row.from_blobs(
+                    fields[b"columns"], fields[b"counts"], fields[b"signed"], thorough=thorough
+                ),
                 keys=bytes(fields[b"keys"]),
             )
         except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:

@@ -56,8 +56,12 @@ class Row:
         return np.frombuffer(columns, dtype="<i4").astype(np.int32)
 
     @staticmethod
-    def from_blobs(columns: bytes, counts: bytes, signed: bytes) -> Row:
-        """A row back from ``to_blobs``; ValueError when the blobs do not fit together."""
+    def from_blobs(columns: bytes, counts: bytes, signed: bytes, *, thorough: bool = False) -> Row:
+        """A row back from ``to_blobs``; ValueError when the blobs do not fit together.
+
+        ``thorough`` also checks that the columns are sorted and unique (integrity checks
+        and recovery; the hot path trusts what it wrote itself).
+        """
         if len(columns) % 4 or len(counts) % 2:
             raise ValueError("stored row has a truncated array")
         cols = np.frombuffer(columns, dtype="<i4").astype(np.int32)
@@ -65,7 +69,7 @@ class Row:
         if len(tf) != len(cols) or len(signed) != (len(cols) + 7) // 8:
             raise ValueError(f"stored row has {len(cols)} columns but {len(tf)} counts")
         # Columns are stored sorted and unique; anything else is damage, not data.
-        if len(cols) and (cols[0] < 0 or (len(cols) > 1 and (np.diff(cols) <= 0).any())):
+        if thorough and len(cols) and (cols[0] < 0 or (np.diff(cols) <= 0).any()):
             raise ValueError("stored row's columns are not sorted and unique")
         bits = np.unpackbits(np.frombuffer(signed, dtype=np.uint8), count=len(cols))
         return Row(cols, tf, bits.astype(np.bool_))
@@ -118,9 +122,11 @@ class QueryScorer:
         self.limit = max(config.max_df * self.articles, config.max_df_min_docs)
         df = freq.doc_freq[query.columns].astype(np.int64) + self.extra
         kept = df <= self.limit
-        self.compared: I32 = query.columns[kept & query.signed]
-        self.kept_columns: I32 = query.columns[kept]
-        self.weights = self._weights(query.counts[kept], df[kept])
+        self.is_compared: Bools = kept & query.signed
+        self.compared: I32 = query.columns[self.is_compared]
+        # TF-IDF weight per query column (0 for common ones), aligned with query.columns.
+        self.column_weights = np.zeros(len(query.columns))
+        self.column_weights[kept] = self._weights(query.counts[kept], df[kept])
 
     @property
     def compared_count(self) -> int:
@@ -135,27 +141,58 @@ class QueryScorer:
         return weights / norm if norm > 0 else weights
 
     def score(self, rows: list[Row]) -> Scores:
-        """Exact scores against each row (a few candidates: a loop of sorted intersections)."""
+        """Exact scores against each row, vectorized over all rows' entries at once."""
         k = len(rows)
-        jaccard, containment, cosine = np.zeros(k), np.zeros(k), np.zeros(k)
-        shared = np.zeros(k, np.int64)
-        for n, row in enumerate(rows):
-            in_query = _isin_sorted(row.columns, self.query.columns) * self.extra
-            df = self.freq.doc_freq[row.columns].astype(np.int64) + in_query
-            kept = df <= self.limit
-            compared = row.columns[kept & row.signed]
-            common = len(np.intersect1d(self.compared, compared, assume_unique=True))
-            smaller = min(len(compared), len(self.compared))
-            union = len(compared) + len(self.compared) - common
-            shared[n] = common
-            containment[n] = common / smaller if smaller else 0.0
-            jaccard[n] = common / union if union else 0.0
-            weights = self._weights(row.counts[kept], df[kept])
-            _, qi, ri = np.intersect1d(
-                self.kept_columns, row.columns[kept], assume_unique=True, return_indices=True
-            )
-            cosine[n] = min(1.0, max(0.0, float(self.weights[qi] @ weights[ri])))
-        return Scores(jaccard=jaccard, containment=containment, cosine=cosine, shared=shared)
+        if not k:
+            empty = np.zeros(0)
+            return Scores(empty, empty, empty, np.zeros(0, np.int64))
+        lengths = np.fromiter((len(r.columns) for r in rows), np.int64, k)
+        owner = np.repeat(np.arange(k), lengths)
+        columns = np.concatenate([r.columns for r in rows])
+        counts = np.concatenate([r.counts for r in rows])
+        signed = np.concatenate([r.signed for r in rows])
+        # One search of every candidate entry in the query's columns answers all three
+        # questions: is the column in the query, compared there, and with what weight.
+        query_columns = self.query.columns
+        if len(query_columns):
+            position = np.minimum(np.searchsorted(query_columns, columns), len(query_columns) - 1)
+            in_query = query_columns[position] == columns
+        else:
+            position = np.zeros(len(columns), np.int64)
+            in_query = np.zeros(len(columns), np.bool_)
+        df = self.freq.doc_freq[columns].astype(np.int64)
+        df += in_query * self.extra
+        kept = df <= self.limit
+        compared = kept & signed
+        sizes = np.bincount(owner[compared], minlength=k)
+        both = compared & in_query
+        if len(query_columns):
+            both &= self.is_compared[position]
+        shared = np.bincount(owner[both], minlength=k).astype(np.int64)
+        mine = len(self.compared)
+        smaller = np.minimum(sizes, mine)
+        union = sizes + mine - shared
+        with np.errstate(divide="ignore", invalid="ignore"):
+            containment = np.where(smaller > 0, shared / np.maximum(smaller, 1), 0.0)
+            jaccard = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
+        # Cosine: TF-IDF weights of every kept entry, l2 norms per row, dot with the query's
+        # weights over shared columns (a common column weighs 0 on the query side).
+        tf = 1.0 + np.log(counts[kept].astype(np.float64))
+        idf = np.log((self.articles + 1.0) / (df[kept] + 1.0)) + 1.0
+        weights = tf * idf
+        kept_owner = owner[kept]
+        norms = np.sqrt(np.bincount(kept_owner, weights * weights, minlength=k))
+        hit = in_query[kept]
+        query_weights = self.column_weights[position[kept][hit]] if len(query_columns) else 0.0
+        dots = np.bincount(kept_owner[hit], weights[hit] * query_weights, minlength=k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cosine = np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), 0.0)
+        return Scores(
+            jaccard=jaccard,
+            containment=containment,
+            cosine=np.clip(cosine, 0.0, 1.0),
+            shared=shared,
+        )
 
     def passes(self, scores: Scores) -> Bools:
         """The verify stage's decision (``Verifier.passes``)."""
@@ -165,15 +202,6 @@ class QueryScorer:
             & (scores.shared > 0)
         )
         return result
-
-
-def _isin_sorted(values: I32, sorted_set: I32) -> I64:
-    """1 where a value is in the sorted array ``sorted_set``, else 0 (int64)."""
-    if not len(sorted_set):
-        return np.zeros(len(values), np.int64)
-    position = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    found: I64 = (sorted_set[position] == values).astype(np.int64)
-    return found
 
 
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
