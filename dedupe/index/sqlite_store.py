@@ -128,10 +128,14 @@ class SqliteStore:
         try:
             yield
             self._flush_bands()
-        except BaseException:
+        except BaseException as exc:
             self._pending.clear()
             if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
+                with suppress(sqlite3.DatabaseError):
+                    self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError):
+                # Raised while reading rows (outside ``_run``): same clear message.
+                raise _database_error(self.location, exc) from None
             raise
         try:
             self.db.execute("COMMIT")
@@ -262,6 +266,12 @@ class SqliteStore:
         return total
 
     def integrity_problems(self) -> list[str]:
+        try:
+            return self._integrity_problems()
+        except (sqlite3.DatabaseError, CorruptIndexError) as exc:
+            return [f"sqlite: {exc}"]
+
+    def _integrity_problems(self) -> list[str]:
         problems = [
             f"sqlite: {line}"
             for (line,) in self._run("PRAGMA integrity_check").fetchall()
