@@ -106,7 +106,7 @@ class Index:
         with self.store.transaction(write=False):
             self._catch_up()
             existing = self.store.find(article.id)
-            verdict, _ = self._judge(article, row, counted=existing is not None)
+            verdict, *_ = self._judge(article, row, counted=existing is not None)
         if existing is not None:
             return _replace(verdict, already_indexed=True)
         return verdict
@@ -205,7 +205,7 @@ class Index:
         existing = self.store.find(article.id)
         if existing is not None:
             return _stored_verdict(existing)
-        verdict, keys = self._judge(article, row, counted=False)
+        verdict, keys, signature, size = self._judge(article, row, counted=False)
         verdict = _replace(verdict, added=True, cluster=verdict.cluster or article.id)
         stored = StoredArticle(
             seq=0,
@@ -216,17 +216,23 @@ class Index:
             verdict=json.dumps(verdict.to_dict(), sort_keys=True, ensure_ascii=False),
             row=row,
             keys=np.asarray(keys, dtype="<u8").tobytes(),
+            signature=signature.astype("<u4").tobytes(),
+            size=size,
         )
         self._seq = self.store.insert(stored, keys)
         self.freq.add(row.columns)
         return verdict
 
-    def _judge(self, article: Article, row: Row, *, counted: bool) -> tuple[Verdict, list[int]]:
-        """The verdict for ``row`` and the band keys it would be stored under."""
+    def _judge(
+        self, article: Article, row: Row, *, counted: bool
+    ) -> tuple[Verdict, list[int], U32, int]:
+        """The verdict for ``row``; its band keys, signature and compared size for storing."""
         scorer = QueryScorer(row, self.freq, self.config.verify, counted=counted)
         if scorer.compared_count < self.config.shingle.min_shingles:
-            return Verdict(id=article.id, status="unique", comparable=False), []
-        keys = stable_band_keys(self._sign(scorer.compared), self.bands, self.rows).tolist()
+            nothing = np.zeros(0, np.uint32)
+            return Verdict(id=article.id, status="unique", comparable=False), [], nothing, 0
+        signature = self._sign(scorer.compared)
+        keys = stable_band_keys(signature, self.bands, self.rows).tolist()
         members = self.store.bucket_members(keys)
         cap = self.config.lsh.max_bucket_size
         candidates: set[int] = set()
@@ -238,7 +244,8 @@ class Index:
             else:
                 candidates.update(seqs)
                 grow.append(key)
-        stored = [s for s in self.store.load(sorted(candidates)) if self._in_window(article, s)]
+        survivors = self._screen(sorted(candidates), signature, scorer.compared_count)
+        stored = [s for s in self.store.load(survivors) if self._in_window(article, s)]
         scores = scorer.score([s.row for s in stored])
         passed = np.flatnonzero(scorer.passes(scores))
         order = sorted(
@@ -261,7 +268,29 @@ class Index:
             near = matches[0].jaccard >= self.config.index.near_duplicate_jaccard
             status = "near_duplicate" if near else "syndicated"
             cluster = stored[order[0]].cluster
-        return Verdict(id=article.id, status=status, matches=matches, cluster=cluster), grow
+        verdict = Verdict(id=article.id, status=status, matches=matches, cluster=cluster)
+        return verdict, grow, signature, scorer.compared_count
+
+    def _screen(self, seqs: list[int], signature: U32, size: int) -> list[int]:
+        """Candidates whose MinHash-estimated containment can reach the threshold.
+
+        The same screen as ``dedupe cluster`` (``verify.estimated_containment`` against
+        ``estimate_floor x containment_threshold``): most LSH candidates of a big index share
+        a stock phrase or two, and reading and scoring their features would cost more than
+        everything else an add does.
+        """
+        floor = self.config.verify.estimate_floor * self.config.verify.containment_threshold
+        if not seqs or floor <= 0:
+            return seqs
+        found = self.store.screening(seqs)
+        if not found:
+            return []
+        others = np.frombuffer(b"".join(f[2] for f in found), dtype="<u4").reshape(len(found), -1)
+        sizes = np.array([f[1] for f in found], np.int64)
+        jaccard = (others == signature[None, :]).mean(axis=1)
+        shared = jaccard * (sizes + size) / (1.0 + jaccard)
+        estimate = shared / np.maximum(np.minimum(sizes, size), 1)
+        return [f[0] for f, ok in zip(found, estimate >= floor, strict=True) if ok]
 
     def _in_window(self, article: Article, other: StoredArticle) -> bool:
         window = self.config.cluster.time_window_days * 86_400.0

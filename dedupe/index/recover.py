@@ -10,9 +10,12 @@ band keys; document frequencies rebuild themselves from the recovered articles.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from pathlib import Path
+
+import numpy as np
 
 from dedupe.config import Config
 from dedupe.errors import DedupeError, UsageError
@@ -54,7 +57,8 @@ def recover_sqlite(broken: str, new: str, config: Config) -> str:
                 with store.transaction(write=True):
                     for article in rows:
                         keys = _keys(article)
-                        store.insert(article, keys)
+                        blob = np.asarray(keys, dtype="<u8").tobytes()
+                        store.insert(dataclasses.replace(article, keys=blob), keys)
                 copied += len(rows)
             if next_seq <= seq:
                 break
@@ -146,8 +150,6 @@ def _undecodable(rows: list[tuple[object, ...]], source: Path) -> int:
 
 
 def _keys(article: StoredArticle) -> list[int]:
-    import numpy as np
-
     # Unique keys: a damaged but readable blob must not stop the copy of its article.
     keys: list[int] = np.unique(np.frombuffer(article.keys, dtype="<u8")).tolist()
     return keys

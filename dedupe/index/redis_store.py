@@ -441,6 +441,22 @@ class RedisStore:
             if members
         }
 
+    def screening(self, seqs: Sequence[int]) -> list[tuple[int, int, bytes]]:
+        ordered = sorted({int(s) for s in seqs})
+        out: list[tuple[int, int, bytes]] = []
+        for chunk in _batched(ordered, BATCH):
+
+            def read(chunk: list[int] = chunk) -> list[Any]:
+                pipe = self.client.pipeline(transaction=False)
+                for s in chunk:
+                    pipe.hmget(self._article_key(s), ["size", "signature"])
+                return pipe.execute()
+
+            for s, (size, signature) in zip(chunk, self._call(read), strict=True):
+                if size is not None and signature is not None:
+                    out.append((s, int(size), bytes(signature)))
+        return out
+
     def load(self, seqs: Sequence[int]) -> list[StoredArticle]:
         ordered = sorted({int(s) for s in seqs})
         out: list[StoredArticle] = []
@@ -545,6 +561,8 @@ class RedisStore:
             "counts": counts,
             "signed": signed,
             "keys": article.keys,
+            "size": article.size,
+            "signature": article.signature,
         }
         keys = list(dict.fromkeys(int(k) for k in bucket_keys))
         # A seq lost to a failed attempt is a harmless gap: seqs only need to grow.
@@ -760,6 +778,8 @@ class RedisStore:
                     fields[b"columns"], fields[b"counts"], fields[b"signed"], thorough=thorough
                 ),
                 keys=bytes(fields[b"keys"]),
+                signature=bytes(fields[b"signature"]),
+                size=int(fields[b"size"]),
             )
         except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
             article_id = fields.get(b"id", b"?").decode(errors="replace")

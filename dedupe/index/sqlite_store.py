@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
+    -- Before the big blobs: screening reads these from the row's first page only.
+    size INTEGER NOT NULL,
+    signature BLOB NOT NULL,
     published REAL,
     added_at REAL NOT NULL,
     cluster TEXT NOT NULL,
@@ -50,7 +53,9 @@ CREATE TABLE IF NOT EXISTS bands (
 """
 
 _U64 = (1 << 64) - 1
-_COLUMNS = "seq, id, published, added_at, cluster, verdict, columns, counts, signed, keys"
+_COLUMNS = (
+    "seq, id, published, added_at, cluster, verdict, columns, counts, signed, keys, size, signature"
+)
 
 
 class CorruptIndexError(DedupeError):
@@ -188,6 +193,16 @@ class SqliteStore:
         except sqlite3.DatabaseError as exc:
             raise _database_error(self.location, exc) from None
 
+    def screening(self, seqs: Sequence[int]) -> list[tuple[int, int, bytes]]:
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        rows = self._run(
+            f"SELECT seq, size, signature FROM articles WHERE seq IN ({marks}) ORDER BY seq",
+            list(seqs),
+        ).fetchall()
+        return [(int(seq), int(size), bytes(signature)) for seq, size, signature in rows]
+
     def load(self, seqs: Sequence[int]) -> list[StoredArticle]:
         if not seqs:
             return []
@@ -204,10 +219,12 @@ class SqliteStore:
     def insert(self, article: StoredArticle, bucket_keys: Sequence[int]) -> int:
         columns, counts, signed = article.row.to_blobs()
         cursor = self._run(
-            "INSERT INTO articles (id, published, added_at, cluster, verdict, columns, counts,"
-            " signed, keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO articles (id, size, signature, published, added_at, cluster, verdict,"
+            " columns, counts, signed, keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 article.id,
+                article.size,
+                article.signature,
                 article.published,
                 article.added_at,
                 article.cluster,
@@ -303,11 +320,12 @@ class SqliteStore:
 
 
 def _stored(location: str, row: tuple[Any, ...], *, thorough: bool = False) -> StoredArticle:
-    seq, article_id, published, added_at, cluster, verdict, columns, counts, signed, keys = row
+    seq, article_id, published, added_at, cluster, verdict, columns, counts, signed, keys = row[:10]
+    size, signature = row[10:]
     try:
         features = Row.from_blobs(columns, counts, signed, thorough=thorough)
-        if len(keys) % 8:
-            raise ValueError("band keys blob is truncated")
+        if len(keys) % 8 or len(signature) % 4:
+            raise ValueError("band keys or signature blob is truncated")
     except (ValueError, TypeError) as exc:
         raise CorruptIndexError(
             f"{location}: article {article_id!r} (seq {seq}) has damaged features: {exc}"
@@ -321,6 +339,8 @@ def _stored(location: str, row: tuple[Any, ...], *, thorough: bool = False) -> S
         verdict=str(verdict),
         row=features,
         keys=bytes(keys),
+        signature=bytes(signature),
+        size=int(size),
     )
 
 

@@ -23,6 +23,9 @@ class StoredArticle:
 
     ``seq`` numbers articles in the order they were committed; it never repeats, so a
     process can catch up on what others added by reading ``seq`` above the last it saw.
+    ``signature`` (little-endian uint32 MinHash) and ``size`` (compared shingles) let a
+    candidate be screened by its estimated containment before its features are read, as
+    ``dedupe cluster`` screens candidate pairs.
     """
 
     seq: int
@@ -33,6 +36,8 @@ class StoredArticle:
     verdict: str
     row: Row
     keys: bytes
+    signature: bytes
+    size: int
 
     @property
     def age_time(self) -> float:
@@ -77,6 +82,10 @@ class Store(Protocol):
 
     def bucket_members(self, keys: Sequence[int]) -> dict[int, list[int]]:
         """For each band key, the seqs stored under it."""
+        ...
+
+    def screening(self, seqs: Sequence[int]) -> list[tuple[int, int, bytes]]:
+        """(seq, size, signature) of these articles, in seq order (missing ones left out)."""
         ...
 
     def load(self, seqs: Sequence[int]) -> list[StoredArticle]:
