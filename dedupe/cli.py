@@ -37,6 +37,8 @@ examples:
   dedupe cluster a.jsonl b.csv --verify-containment-threshold 0.3 --cluster-time-window-days 3
   dedupe cluster export.jsonl --engine spark                  # same report, computed by Spark
   dedupe cluster s3a://bucket/news/*.parquet --engine spark --spark-output s3a://bucket/dedupe
+  dedupe cluster s3a://b/news/2024-05-02/ --engine spark --spark-output s3a://b/out/2024-05-02 \
+      --spark-state s3a://b/dedupe-state          # daily batch against the last 30 days
 
 Every config.yaml key has a flag: section.key -> --section-key (see 'dedupe config show').
 """
@@ -49,6 +51,7 @@ examples:
   dedupe cluster export.jsonl --format json -o c.json
   dedupe report --from c.json --format json -o attribution.json
   dedupe report --from c.json --cluster c1a2b3c4d5e --format html -o one.html
+  dedupe report --from-spark out/ export.jsonl --cluster c1a2b3c4d5e   # a --spark-output run
 """
 
 
@@ -93,6 +96,13 @@ def _add_spark_options(parser: argparse.ArgumentParser) -> None:
         help="with --engine spark: read the inputs with Spark (Parquet if the name has "
         "'.parquet', else JSON Lines; local paths or Hadoop URLs) and write members/ and "
         "pairs/ under PATH (JSON Lines if PATH ends in .jsonl, else Parquet) instead of a report",
+    )
+    group.add_argument(
+        "--spark-state",
+        metavar="PATH",
+        help="with --spark-output: an incremental run. The inputs are a new batch checked "
+        "against the articles kept at PATH (local path or Hadoop URL; created if absent), "
+        "which then keeps the batch too, minus articles older than backend.spark_state_days",
     )
 
 
@@ -143,6 +153,12 @@ def _build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="CLUSTERS_JSON",
         help="clusters from 'dedupe cluster --format json' instead of clustering again",
+    )
+    report.add_argument(
+        "--from-spark",
+        metavar="SPARK_OUTPUT",
+        help="clusters from the members/ table of 'dedupe cluster --engine spark "
+        "--spark-output SPARK_OUTPUT' (read with pyarrow, no Spark); give the input paths",
     )
     report.add_argument(
         "-f", "--format", choices=("text", "json", "html"), default="text", help="report format"
@@ -208,10 +224,12 @@ def _run_cluster(args: argparse.Namespace) -> int:
     spark = config.backend.engine == "spark"
     if args.spark_output and not spark:
         raise UsageError("--spark-output needs --engine spark")
+    if args.spark_state and not args.spark_output:
+        raise UsageError("--spark-state needs --spark-output (and --engine spark)")
     if args.spark_output:
         from dedupe.spark.cli import run_to_files
 
-        summary = run_to_files(args.paths, args.spark_output, config)
+        summary = run_to_files(args.paths, args.spark_output, config, args.spark_state)
         print(f"dedupe: {summary}", file=sys.stderr)
         return 0
     loaded = _read(args.paths, config)
@@ -268,7 +286,14 @@ def _read(paths: Sequence[str], config: Config) -> ReadResult:
 
 def _run_report(args: argparse.Namespace) -> int:
     config = _load(args)
-    if args.from_json is not None:
+    if args.from_json is not None and args.from_spark is not None:
+        raise UsageError("dedupe report: give --from or --from-spark, not both")
+    if args.from_spark is not None:
+        from dedupe.spark.saved import load_spark_clusters
+
+        saved = load_spark_clusters(args.from_spark, args.paths, config, args.cluster)
+        result, warnings = saved.result, saved.warnings
+    elif args.from_json is not None:
         saved = load_saved_clusters(args.from_json, args.paths, config)
         result, warnings = saved.result, saved.warnings
     else:

@@ -274,15 +274,21 @@ class IndexConfig:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BackendConfig:
-    """Where the work runs. Results never depend on these settings."""
+    """Where the work runs. Results never depend on these settings.
+
+    ``spark_state_days`` is retention, not a result setting: how many days of articles an
+    incremental Spark state (``--spark-state``) keeps for later batches to be checked against.
+    """
 
     workers: int = 0
     batch_size: int = 1000
     engine: str = "local"
     spark_master: str = "local[*]"
+    spark_state_days: float = 30.0
 
     def __post_init__(self) -> None:
         _check_range("backend.workers", self.workers, 0, 1024)
+        _check_range("backend.spark_state_days", self.spark_state_days, 0.0, 36_500.0)
         _check_range("backend.batch_size", self.batch_size, 1, 1_000_000)
         if self.engine not in ("local", "spark"):
             raise ConfigError(

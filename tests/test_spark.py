@@ -133,3 +133,76 @@ def test_cli_spark_output_from_jsonl(spark, tmp_path: Path, capsys) -> None:  # 
         assert member["origin_id"] in cluster.article_ids
     assert (out / "pairs").is_dir()
     assert "clusters" in capsys.readouterr().err
+
+
+def _jsonl_rows(folder: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [
+        json.loads(line)
+        for part in sorted(folder.glob("part-*.json"))
+        for line in part.read_text(encoding="utf-8").splitlines()
+    ]
+
+
+def test_incremental_state_equals_one_full_run(spark, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from benchmarks.synthetic import generate_corpus, load_cstnews_sentences
+
+    sentences = load_cstnews_sentences(SHARED / "data" / "cstnews-cst" / "texts")
+    # Four days of news; "day 1" is the first two, the crawl of "day 2" the last two.
+    corpus = generate_corpus(2000, seed=5, base_sentences=sentences or None, span_days=4)
+    split = datetime(2024, 1, 3, tzinfo=UTC)
+    day1 = [r for r in corpus.records if parse_published(r["published"]) < split]
+    day2 = [r for r in corpus.records if parse_published(r["published"]) >= split]
+    # Day 2 also brings a known id again (skipped) and an exact copy of a day-1 text (one
+    # feature row shared across the state and the batch).
+    day2 += [day1[0], {**day1[1], "id": "zz-day2-copy", "published": day2[0]["published"]}]
+    state, outputs = tmp_path / "state", []
+    for day, records in enumerate((day1, day2), start=1):
+        batch = tmp_path / f"day{day}.jsonl"
+        batch.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        out = tmp_path / f"out{day}.jsonl"
+        argv = ["cluster", str(batch), "--engine", "spark", "--spark-output", str(out)]
+        code = main([*argv, "--spark-state", str(state), "-q"])
+        assert code == 0, capsys.readouterr().err
+        outputs.append(out)
+    assert (state / "meta.json").is_file()
+    assert not (tmp_path / "state.tmp").exists() and not (tmp_path / "state.old").exists()
+
+    articles = [
+        Article(id=r["id"], text=r["text"], published=parse_published(r["published"]))
+        for r in corpus.records + day2[-1:]
+    ]
+    full = cluster_articles(articles, Config())
+    new_ids = {r["id"] for r in day2[:-2]} | {"zz-day2-copy"}
+    expected = {(p.left_id, p.right_id): p for p in full.pairs if {p.left_id, p.right_id} & new_ids}
+    pairs = {(p["left_id"], p["right_id"]): p for p in _jsonl_rows(outputs[1] / "pairs")}
+    assert set(pairs) == set(expected)
+    for key, pair in pairs.items():
+        for name in ("jaccard", "containment", "cosine"):
+            assert abs(pair[name] - getattr(expected[key], name)) <= 1e-6, (key, name)
+        assert pair["shared"] == expected[key].shared_shingles
+    members = _jsonl_rows(outputs[1] / "members")
+    clusters = [c for c in full.clusters if set(c.article_ids) & new_ids]
+    assert {m["id"]: m["cluster_id"] for m in members} == {
+        m.article_id: c.id for c in clusters for m in c.members
+    }
+    ties = {m.article_id: (m.best_match_id, m.containment) for c in clusters for m in c.members}
+    for member in members:
+        assert (member["best_match_id"], member["containment"]) == ties[member["id"]]
+    # Some day-2 article joined a cluster with day-1 members, so the state was used.
+    assert any(set(c.article_ids) - new_ids for c in clusters)
+    assert len(clusters) > 20
+
+
+def test_incremental_state_of_other_settings_is_refused(spark, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    state = tmp_path / "state"
+    base = ["cluster", str(EXAMPLES), "--engine", "spark", "--spark-state", str(state), "-q"]
+    code = main([*base, "--spark-output", str(tmp_path / "a.jsonl"), "--shingle-size", "4"])
+    assert code == 0, capsys.readouterr().err
+    written = (state / "meta.json").read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main([*base, "--spark-output", str(tmp_path / "b.jsonl")]) == 2
+    assert "shingle.size=4" in capsys.readouterr().err
+    assert (state / "meta.json").read_text(encoding="utf-8") == written
+    assert not (tmp_path / "b.jsonl").exists()

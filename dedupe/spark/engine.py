@@ -25,6 +25,8 @@ from dedupe.spark import components, stages
 from dedupe.types import StageStats
 
 if TYPE_CHECKING:
+    import numpy as np
+    from pyspark import Broadcast
     from pyspark.sql import DataFrame, SparkSession
 
 
@@ -151,116 +153,19 @@ def run_spark(articles: DataFrame, config: Config) -> SparkRun:
             oversized_buckets=buckets.where(F.col("oversized")).count(),
         )
 
-    window = config.cluster.time_window_days * 86_400.0
-    verify = config.verify
     with timer.run("verify", clock.items_out) as clock:
-        scores = stages.score_pairs(candidates, signed, config, shared_freq, n, screen=True)
-        scores = _persist(scores)
-        published = members.select("id", "published_ts")
-        pl = published.select(F.col("id").alias("left_id"), F.col("published_ts").alias("pl"))
-        pr = published.select(F.col("id").alias("right_id"), F.col("published_ts").alias("pr"))
-        gap = F.abs(F.col("pl") - F.col("pr"))
-        in_window = F.lit(True) if window <= 0 else (gap.isNull() | (gap <= window))
-        scored = (
-            candidates.select(
-                "left_id",
-                "right_id",
-                F.least("key_l", "key_r").alias("key_l"),
-                F.greatest("key_l", "key_r").alias("key_r"),
-            )
-            .join(scores.where("screened"), ["key_l", "key_r"])
-            .join(pl, "left_id")
-            .join(pr, "right_id")
-            .withColumn("in_window", in_window)
-            .withColumn(
-                "verified",
-                (F.col("containment") >= verify.containment_threshold)
-                & (F.col("cosine") >= verify.cosine_threshold)
-                & (F.col("shared") > 0)
-                & F.col("in_window"),
-            )
-            .withColumn(
-                "similarity",
-                F.when(
-                    (F.col("cosine") >= verify.cosine_threshold) & F.col("in_window"),
-                    F.col("containment"),
-                ).otherwise(F.lit(0.0)),
-            )
-            .select(
-                "left_id",
-                "right_id",
-                "jaccard",
-                "containment",
-                "cosine",
-                "shared",
-                "verified",
-                "similarity",
-            )
-        )
-        scored = _persist(scored)
+        scored = score_candidates(candidates, signed, members, config, shared_freq, n)
         screened = scored.count()
         pairs = _persist(scored.where("verified").drop("verified", "similarity"))
         clock.items_out = pairs.count()
         clock.notes["screened_out_by_estimate"] = candidates.count() - screened
 
     with timer.run("cluster", clock.items_out) as clock:
-        graph = components.connected_components(pairs)
-        graph = _persist(graph)
-        assigned = _persist(components.refine_components(scored, graph, config))
-        al = assigned.select(F.col("id").alias("left_id"), "cluster_id")
-        ar = assigned.select(F.col("id").alias("right_id"), F.col("cluster_id").alias("c_r"))
-        # Every pair inside every cluster is scored: the cluster records report them all.
-        inside = (
-            al.join(ar, al["cluster_id"] == ar["c_r"])
-            .where(F.col("left_id") < F.col("right_id"))
-            .select("cluster_id", "left_id", "right_id")
+        member_rows, cluster_pairs, clusters, oversized = cluster_stage(
+            pairs, scored, signed, members, config, shared_freq, n
         )
-        keyed = inside.join(
-            members.select(F.col("id").alias("left_id"), F.col("text_key").alias("key_l")),
-            "left_id",
-        ).join(
-            members.select(F.col("id").alias("right_id"), F.col("text_key").alias("key_r")),
-            "right_id",
-        )
-        keyed = keyed.select(
-            "cluster_id",
-            "left_id",
-            "right_id",
-            F.least("key_l", "key_r").alias("key_l"),
-            F.greatest("key_l", "key_r").alias("key_r"),
-        )
-        pair_scores = stages.score_pairs(keyed, signed, config, shared_freq, n, screen=False)
-        cluster_pairs = _persist(
-            keyed.join(pair_scores, ["key_l", "key_r"])
-            .select(
-                "cluster_id", "left_id", "right_id", "jaccard", "containment", "cosine", "shared"
-            )
-            .withColumn(
-                "verified",
-                (F.col("containment") >= verify.containment_threshold)
-                & (F.col("cosine") >= verify.cosine_threshold)
-                & (F.col("shared") > 0),
-            )
-        )
-        tied = components.cluster_members(cluster_pairs, config)
-        origin = (
-            assigned.join(published, "id")
-            .groupBy("cluster_id")
-            .agg(
-                # Earliest published member; undated members last, ties by smallest id.
-                F.min_by(
-                    "id",
-                    F.struct(F.col("published_ts").isNull(), F.col("published_ts"), F.col("id")),
-                ).alias("origin_id")
-            )
-        )
-        member_rows = _persist(tied.join(origin, "cluster_id"))
-        clock.items_out = assigned.select("cluster_id").distinct().count()
-        member_rows.count()
-        sizes = graph.groupBy("root").count()
-        clock.notes["oversized_components"] = sizes.where(
-            F.col("count") > config.cluster.max_component_size
-        ).count()
+        clock.items_out = clusters
+        clock.notes["oversized_components"] = oversized
 
     return SparkRun(
         num_articles=n,
@@ -270,6 +175,155 @@ def run_spark(articles: DataFrame, config: Config) -> SparkRun:
         uncomparable=uncomparable,
         stages=timer.done,
     )
+
+
+def score_candidates(
+    candidates: DataFrame,
+    signed: DataFrame,
+    members: DataFrame,
+    config: Config,
+    shared_freq: Broadcast[np.ndarray],
+    n: int,
+) -> DataFrame:
+    """Scores of the candidate pairs that pass the MinHash screen, persisted.
+
+    Returns:
+        left_id, right_id, jaccard, containment, cosine, shared, ``verified`` (a link:
+        thresholds met inside the time window) and ``similarity`` (what refinement averages).
+    """
+    from pyspark.sql import functions as F
+
+    window = config.cluster.time_window_days * 86_400.0
+    verify = config.verify
+    scores = stages.score_pairs(candidates, signed, config, shared_freq, n, screen=True)
+    scores = _persist(scores)
+    published = members.select("id", "published_ts")
+    pl = published.select(F.col("id").alias("left_id"), F.col("published_ts").alias("pl"))
+    pr = published.select(F.col("id").alias("right_id"), F.col("published_ts").alias("pr"))
+    gap = F.abs(F.col("pl") - F.col("pr"))
+    in_window = F.lit(True) if window <= 0 else (gap.isNull() | (gap <= window))
+    scored = (
+        candidates.select(
+            "left_id",
+            "right_id",
+            F.least("key_l", "key_r").alias("key_l"),
+            F.greatest("key_l", "key_r").alias("key_r"),
+        )
+        .join(scores.where("screened"), ["key_l", "key_r"])
+        .join(pl, "left_id")
+        .join(pr, "right_id")
+        .withColumn("in_window", in_window)
+        .withColumn(
+            "verified",
+            (F.col("containment") >= verify.containment_threshold)
+            & (F.col("cosine") >= verify.cosine_threshold)
+            & (F.col("shared") > 0)
+            & F.col("in_window"),
+        )
+        .withColumn(
+            "similarity",
+            F.when(
+                (F.col("cosine") >= verify.cosine_threshold) & F.col("in_window"),
+                F.col("containment"),
+            ).otherwise(F.lit(0.0)),
+        )
+        .select(
+            "left_id",
+            "right_id",
+            "jaccard",
+            "containment",
+            "cosine",
+            "shared",
+            "verified",
+            "similarity",
+        )
+    )
+    return _persist(scored)
+
+
+def cluster_stage(
+    pairs: DataFrame,
+    scored: DataFrame,
+    signed: DataFrame,
+    members: DataFrame,
+    config: Config,
+    shared_freq: Broadcast[np.ndarray],
+    n: int,
+) -> tuple[DataFrame, DataFrame, int, int]:
+    """Components of the verified pairs, refined, with every in-cluster pair scored.
+
+    Args:
+        pairs: Verified pairs (left_id, right_id).
+        scored: ``score_candidates`` output: every screened pair among the pairs' articles.
+        signed: Signed texts of every article in ``members``.
+        members: id, text_key, published_ts.
+        config: Run settings.
+        shared_freq: Broadcast document frequencies.
+        n: Articles the frequencies count.
+
+    Returns:
+        ``members`` rows (``MEMBER_SCHEMA`` + origin_id), cluster pairs (cluster_id,
+        left_id, right_id, scores, verified), the number of clusters and of oversized
+        components.
+    """
+    from pyspark.sql import functions as F
+
+    verify = config.verify
+    published = members.select("id", "published_ts")
+    graph = components.connected_components(pairs)
+    graph = _persist(graph)
+    assigned = _persist(components.refine_components(scored, graph, config))
+    al = assigned.select(F.col("id").alias("left_id"), "cluster_id")
+    ar = assigned.select(F.col("id").alias("right_id"), F.col("cluster_id").alias("c_r"))
+    # Every pair inside every cluster is scored: the cluster records report them all.
+    inside = (
+        al.join(ar, al["cluster_id"] == ar["c_r"])
+        .where(F.col("left_id") < F.col("right_id"))
+        .select("cluster_id", "left_id", "right_id")
+    )
+    keyed = inside.join(
+        members.select(F.col("id").alias("left_id"), F.col("text_key").alias("key_l")),
+        "left_id",
+    ).join(
+        members.select(F.col("id").alias("right_id"), F.col("text_key").alias("key_r")),
+        "right_id",
+    )
+    keyed = keyed.select(
+        "cluster_id",
+        "left_id",
+        "right_id",
+        F.least("key_l", "key_r").alias("key_l"),
+        F.greatest("key_l", "key_r").alias("key_r"),
+    )
+    pair_scores = stages.score_pairs(keyed, signed, config, shared_freq, n, screen=False)
+    cluster_pairs = _persist(
+        keyed.join(pair_scores, ["key_l", "key_r"])
+        .select("cluster_id", "left_id", "right_id", "jaccard", "containment", "cosine", "shared")
+        .withColumn(
+            "verified",
+            (F.col("containment") >= verify.containment_threshold)
+            & (F.col("cosine") >= verify.cosine_threshold)
+            & (F.col("shared") > 0),
+        )
+    )
+    tied = components.cluster_members(cluster_pairs, config)
+    origin = (
+        assigned.join(published, "id")
+        .groupBy("cluster_id")
+        .agg(
+            # Earliest published member; undated members last, ties by smallest id.
+            F.min_by(
+                "id",
+                F.struct(F.col("published_ts").isNull(), F.col("published_ts"), F.col("id")),
+            ).alias("origin_id")
+        )
+    )
+    member_rows = _persist(tied.join(origin, "cluster_id"))
+    clusters = assigned.select("cluster_id").distinct().count()
+    member_rows.count()
+    sizes = graph.groupBy("root").count()
+    oversized = sizes.where(F.col("count") > config.cluster.max_component_size).count()
+    return member_rows, cluster_pairs, clusters, oversized
 
 
 def collect_rows(frame: DataFrame) -> list[Any]:

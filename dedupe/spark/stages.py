@@ -128,43 +128,84 @@ def doc_frequencies(texts: DataFrame, hash_bits: int) -> np.ndarray:
     return doc_freq
 
 
-def _sign_fn(config: Config, doc_freq: Broadcast[np.ndarray], num_articles: int) -> ArrowFn:
-    verify = config.verify
-    num_perm = config.minhash.num_perm
+def _sign_batch(
+    batch: pa.RecordBatch, config: Config, common: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compared-shingle counts and MinHash signatures of a batch of feature rows."""
+    features = features_from(batch)
+    # What the local path signs: signed (unquoted) columns that are not common.
+    compared = features.signed & ~common[features.columns]
+    owner = np.repeat(np.arange(len(features)), np.diff(features.offsets))
+    counts = np.bincount(owner[compared], minlength=len(features)).astype(np.int32)
+    signatures = sign_rows(
+        features.offsets,
+        features.columns,
+        compared,
+        num_perm=config.minhash.num_perm,
+        seed=config.seed,
+        batch_size=config.backend.batch_size,
+    )
+    return counts, signatures
 
+
+def common_mask(doc_freq: np.ndarray, num_articles: int, config: Config) -> np.ndarray:
+    """Columns too common to count (``dedupe.verify.common_columns`` from frequencies)."""
+    verify = config.verify
+    mask: np.ndarray = doc_freq > max(verify.max_df * num_articles, verify.max_df_min_docs)
+    return mask
+
+
+_TEXTS_NAMES = [
+    "text_key",
+    "rep_id",
+    "copies",
+    "columns",
+    "counts",
+    "signed",
+    "compared",
+    "signature",
+]
+
+
+def _sign_fn(config: Config, doc_freq: Broadcast[np.ndarray], num_articles: int) -> ArrowFn:
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        frequencies = doc_freq.value
-        common = frequencies > max(verify.max_df * num_articles, verify.max_df_min_docs)
+        common = common_mask(doc_freq.value, num_articles, config)
         for batch in batches:
-            features = features_from(batch)
-            # What the local path signs: signed (unquoted) columns that are not common.
-            compared = features.signed & ~common[features.columns]
-            owner = np.repeat(np.arange(len(features)), np.diff(features.offsets))
-            counts = np.bincount(owner[compared], minlength=len(features)).astype(np.int32)
-            signatures = sign_rows(
-                features.offsets,
-                features.columns,
-                compared,
-                num_perm=num_perm,
-                seed=config.seed,
-                batch_size=config.backend.batch_size,
-            )
+            counts, signatures = _sign_batch(batch, config, common)
             columns = [batch.column(name) for name in ("text_key", "rep_id", "copies")]
             columns += [batch.column(name) for name in ("columns", "counts", "signed")]
             columns += [pa.array(counts, pa.int32()), signature_array(signatures)]
-            yield pa.RecordBatch.from_arrays(
-                columns,
-                names=[
-                    "text_key",
-                    "rep_id",
-                    "copies",
-                    "columns",
-                    "counts",
-                    "signed",
-                    "compared",
-                    "signature",
-                ],
-            )
+            yield pa.RecordBatch.from_arrays(columns, names=_TEXTS_NAMES)
+
+    return run
+
+
+def _resign_fn(
+    config: Config, doc_freq: Broadcast[np.ndarray], num_articles: int, changed: np.ndarray
+) -> ArrowFn:
+    num_perm = config.minhash.num_perm
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        common = common_mask(doc_freq.value, num_articles, config)
+        for batch in batches:
+            offsets, columns = list_parts(batch.column("columns"))
+            _, signed = list_parts(batch.column("signed"))
+            owner = np.repeat(np.arange(batch.num_rows), np.diff(offsets))
+            # Unsigned (quoted) columns are never compared, common or not.
+            hit = np.isin(columns, changed) & signed.astype(np.bool_)
+            rows = np.unique(owner[hit])
+            compared = batch.column("compared").to_numpy(zero_copy_only=False).astype(np.int32)
+            signatures = signatures_from(batch.column("signature"), num_perm)
+            if len(rows):
+                counts, fresh = _sign_batch(batch.take(pa.array(rows)), config, common)
+                compared[rows] = counts
+                signatures[rows] = fresh
+            resigned = np.zeros(batch.num_rows, np.bool_)
+            resigned[rows] = True
+            out = [batch.column(name) for name in _TEXTS_NAMES[:6]]
+            out += [pa.array(compared, pa.int32()), signature_array(signatures)]
+            out.append(pa.array(resigned))
+            yield pa.RecordBatch.from_arrays(out, names=[*_TEXTS_NAMES, "resigned"])
 
     return run
 
@@ -178,6 +219,47 @@ def sign(
     )
 
 
+def resign(
+    signed: DataFrame,
+    config: Config,
+    doc_freq: Broadcast[np.ndarray],
+    num_articles: int,
+    changed: np.ndarray,
+) -> DataFrame:
+    """Signed texts brought up to date after the common columns ``changed``.
+
+    Only rows holding a changed signed column are signed again (no other row's compared
+    shingles moved); ``resigned`` (boolean) marks them.
+    """
+    return signed.select(*_TEXTS_NAMES).mapInArrow(
+        _resign_fn(config, doc_freq, num_articles, np.asarray(changed, np.int64)),
+        TEXTS_SCHEMA + ", resigned boolean",
+    )
+
+
+def band_rows(signed: DataFrame, config: Config, *extra: str) -> DataFrame:
+    """One row per (comparable text, LSH band): ``text_key``, ``extra`` columns, band, key.
+
+    Band ``i``'s key is bytes ``[4ri, 4r(i+1))`` of the signature: equal keys iff equal bands.
+    """
+    from pyspark.sql import functions as F
+
+    bands, rows = config.lsh_params
+    width = 4 * rows
+    comparable = signed.where(F.col("compared") >= config.shingle.min_shingles)
+    return comparable.select(
+        "text_key",
+        *extra,
+        F.explode(F.sequence(F.lit(0), F.lit(bands - 1))).alias("band"),
+        "signature",
+    ).select(
+        "text_key",
+        *extra,
+        "band",
+        F.expr(f"substring(signature, band * {width} + 1, {width})").alias("key"),
+    )
+
+
 def candidate_pairs(
     signed: DataFrame, members: DataFrame, config: Config
 ) -> tuple[DataFrame, DataFrame]:
@@ -187,25 +269,34 @@ def candidate_pairs(
         ``pairs`` (left_id < right_id, key_l, key_r: their text keys) and ``buckets`` (the
         buckets of two or more articles: band, key, size, oversized).
     """
+    return bucket_pairs(band_rows(signed, config, "rep_id", "copies"), members, config)
+
+
+def bucket_pairs(
+    banded: DataFrame,
+    members: DataFrame,
+    config: Config,
+    *,
+    focus: DataFrame | None = None,
+    done: DataFrame | None = None,
+) -> tuple[DataFrame, DataFrame]:
+    """The candidate pairs of banded texts (``candidate_pairs`` after banding).
+
+    Args:
+        banded: text_key, rep_id (smallest id with that text), copies, band, key. With
+            ``focus``, it must hold every text of every bucket a focus article is in.
+        members: id, text_key of every article of ``banded``.
+        config: Run settings (bucket cap).
+        focus: Ids (``id``); when given, only pairs with at least one of them are returned.
+        done: Ids (``id``); pairs with one of them are left out (found earlier).
+
+    Returns:
+        ``pairs`` (left_id < right_id, key_l, key_r) and ``buckets`` (band, key, size,
+        oversized: the buckets of two or more articles).
+    """
     from pyspark.sql import functions as F
 
-    bands, rows = config.lsh_params
-    width = 4 * rows
     cap = config.lsh.max_bucket_size
-    comparable = signed.where(F.col("compared") >= config.shingle.min_shingles)
-    banded = comparable.select(
-        "text_key",
-        "rep_id",
-        "copies",
-        F.explode(F.sequence(F.lit(0), F.lit(bands - 1))).alias("band"),
-        "signature",
-    ).select(
-        "text_key",
-        "rep_id",
-        "copies",
-        "band",
-        F.expr(f"substring(signature, band * {width} + 1, {width})").alias("key"),
-    )
     buckets = (
         banded.groupBy("band", "key")
         .agg(
@@ -248,6 +339,23 @@ def candidate_pairs(
     ordered = expanded.select(
         F.least("id_l", "id_r").alias("left_id"), F.greatest("id_l", "id_r").alias("right_id")
     ).union(star.select(F.col("id_l").alias("left_id"), F.col("id_r").alias("right_id")))
+    # A join on a column moves it first: select by name again before any positional union.
+    if focus is not None:
+        ids = focus.select("id")
+        ordered = (
+            ordered.join(ids.withColumnRenamed("id", "left_id"), "left_id", "left_semi")
+            .select("left_id", "right_id")
+            .union(
+                ordered.join(
+                    ids.withColumnRenamed("id", "right_id"), "right_id", "left_semi"
+                ).select("left_id", "right_id")
+            )
+        )
+    if done is not None:
+        ids = done.select("id")
+        ordered = ordered.join(ids.withColumnRenamed("id", "left_id"), "left_id", "left_anti")
+        ordered = ordered.join(ids.withColumnRenamed("id", "right_id"), "right_id", "left_anti")
+        ordered = ordered.select("left_id", "right_id")
     keyed = (
         ordered.distinct()
         .join(
@@ -387,10 +495,14 @@ def score_pairs(
 
 
 __all__ = [
+    "band_rows",
+    "bucket_pairs",
     "candidate_pairs",
+    "common_mask",
     "doc_frequencies",
     "featurize",
     "list_parts",
+    "resign",
     "score_pairs",
     "sign",
 ]
