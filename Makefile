@@ -66,6 +66,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.run --output BENCHMARKS.md
 	$(PY) -m benchmarks.attribution --output BENCHMARKS.md
+	$(PY) -m benchmarks.index_bench --output BENCHMARKS.md
 
 # The Spark engine beside the local path on 100k and 1M synthetic articles (local[2]).
 bench-spark: $(STAMP)

@@ -233,17 +233,7 @@ class Index:
             return Verdict(id=article.id, status="unique", comparable=False), [], nothing, 0
         signature = self._sign(scorer.compared)
         keys = stable_band_keys(signature, self.bands, self.rows).tolist()
-        members = self.store.bucket_members(keys)
-        cap = self.config.lsh.max_bucket_size
-        candidates: set[int] = set()
-        grow: list[int] = []
-        for key in keys:
-            seqs = members.get(key, [])
-            if len(seqs) >= cap:
-                candidates.add(seqs[0])
-            else:
-                candidates.update(seqs)
-                grow.append(key)
+        candidates, grow = self.store.candidates(keys, self.config.lsh.max_bucket_size)
         survivors = self._screen(sorted(candidates), signature, scorer.compared_count)
         stored = [s for s in self.store.load(survivors) if self._in_window(article, s)]
         scores = scorer.score([s.row for s in stored])

@@ -73,7 +73,7 @@ from redis.typing import EncodableT
 
 from dedupe.errors import DedupeError, UsageError
 from dedupe.index.scoring import Row
-from dedupe.index.store import StoredArticle, StoreState
+from dedupe.index.store import StoredArticle, StoreState, bucket_candidates
 
 T = TypeVar("T")
 
@@ -440,6 +440,9 @@ class RedisStore:
             for key, members in zip(unique, self._call(read), strict=True)
             if members
         }
+
+    def candidates(self, keys: Sequence[int], cap: int) -> tuple[set[int], list[int]]:
+        return bucket_candidates(self.bucket_members(keys), keys, cap)
 
     def screening(self, seqs: Sequence[int]) -> list[tuple[int, int, bytes]]:
         ordered = sorted({int(s) for s in seqs})

@@ -84,6 +84,14 @@ class Store(Protocol):
         """For each band key, the seqs stored under it."""
         ...
 
+    def candidates(self, keys: Sequence[int], cap: int) -> tuple[set[int], list[int]]:
+        """LSH candidates of an article with these band keys, and the keys to store it under.
+
+        A bucket holding ``cap`` articles is full: it gives only its first (smallest seq)
+        member as a candidate and does not grow (``bucket_candidates`` is the reference).
+        """
+        ...
+
     def screening(self, seqs: Sequence[int]) -> list[tuple[int, int, bytes]]:
         """(seq, size, signature) of these articles, in seq order (missing ones left out)."""
         ...
@@ -131,3 +139,19 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
         ...
+
+
+def bucket_candidates(
+    members: dict[int, list[int]], keys: Sequence[int], cap: int
+) -> tuple[set[int], list[int]]:
+    """``Store.candidates`` from ``Store.bucket_members``' answer (members in seq order)."""
+    candidates: set[int] = set()
+    grow: list[int] = []
+    for key in keys:
+        seqs = members.get(key, [])
+        if len(seqs) >= cap:
+            candidates.add(seqs[0])
+        else:
+            candidates.update(seqs)
+            grow.append(key)
+    return candidates, grow
