@@ -91,7 +91,13 @@ def _proc_status_mib(pid: int | str, field: str) -> float:
 
 
 def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak RSS: ``VmHWM``, not ``ru_maxrss``.
+
+    Linux carries ``ru_maxrss`` over fork and exec, so a child started by a parent that once
+    held the whole corpus would report the parent's peak as its own; ``VmHWM`` belongs to the
+    process image alone.
+    """
+    return _status_mib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _descendants_rss_mib() -> float:
@@ -139,8 +145,10 @@ class WorkersPeak:
 
 
 # What an index add/check runs (other engineers edit other parts of dedupe meanwhile).
-INDEX_SOURCES = ("index/*.py", "batch.py", "shingle.py", "normalize.py", "signature.py")
-INDEX_SOURCES += ("config.py", "types.py", "_arrays.py")
+INDEX_SOURCES = (
+    *("index/*.py", "batch.py", "shingle.py", "normalize.py", "signature.py"),
+    *("config.py", "types.py", "_arrays.py"),
+)
 
 
 def _code_fingerprint() -> str:
@@ -286,13 +294,14 @@ def measure_dedupe(
         to_check = [_article(r) for r in _file_records(corpus, size, size + checks)]
         latencies: list[float] = []
         check_counts: Counter[str] = Counter()
-        matched = 0
+        match_counts: list[int] = []
         for article in to_check:
             t0 = time.perf_counter()
             verdict = index.check(article)
             latencies.append(time.perf_counter() - t0)
             check_counts[verdict.status] += 1
-            matched += bool(verdict.matches)
+            match_counts.append(len(verdict.matches))
+        tail = _check_tail(index, to_check, latencies, match_counts)
         stats = index.stats().to_dict()
     finally:
         index.close()
@@ -312,7 +321,8 @@ def measure_dedupe(
             "checked": len(to_check),
             "check_ms": _percentiles(latencies),
             "check_verdicts": dict(check_counts),
-            "check_with_matches": matched,
+            "check_with_matches": sum(1 for m in match_counts if m),
+            "check_tail": tail,
             "articles": indexed,
             "band_entries": int(stats["band_entries"]),
             "bytes_on_disk": int(stats["bytes_on_disk"]),
@@ -328,6 +338,40 @@ def measure_dedupe(
         result["used_memory_delta"] = used_after - used_before
         result["used_memory_per_article"] = (used_after - used_before) / indexed if indexed else 0
     return result
+
+
+def _check_tail(
+    index: Any, articles: list[Any], latencies: list[float], matches: list[int]
+) -> dict[str, float]:
+    """What the slowest 1% of checks have in common, and whether they are slow again.
+
+    Checked a second time right away: slow again means the article itself is costly (its
+    candidates); fast the second time means the first call met a cold cache or other work.
+    """
+    n = max(1, len(latencies) // 100)
+    slow = sorted(range(len(latencies)), key=latencies.__getitem__)[-n:]
+    again = []
+    for i in slow:
+        t0 = time.perf_counter()
+        index.check(articles[i])
+        again.append(time.perf_counter() - t0)
+
+    def words(ids: Iterable[int]) -> float:
+        counts = [len(articles[i].text.split()) for i in ids]
+        return sum(counts) / max(len(counts), 1)
+
+    everyone = range(len(articles))
+    return {
+        "n": n,
+        "first_p50_ms": _percentiles([latencies[i] for i in slow])["p50"],
+        "again_p50_ms": _percentiles(again)["p50"],
+        "words": words(slow),
+        "words_all": words(everyone),
+        "with_matches": sum(1 for i in slow if matches[i]) / n,
+        "with_matches_all": sum(1 for m in matches if m) / max(len(matches), 1),
+        "matches": sum(matches[i] for i in slow) / n,
+        "matches_all": sum(matches) / max(len(matches), 1),
+    }
 
 
 def measure_datasketch(
@@ -776,7 +820,18 @@ def _dedupe_table(r: dict[str, Any]) -> list[str]:
             _counts(r["check_verdicts"]) + f" ({r['check_with_matches']:,} with matches)",
         ),
     ]
-    return ["| measure | value |", "| --- | ---: |"] + [f"| {k} | {v} |" for k, v in rows]
+    table = ["| measure | value |", "| --- | ---: |"] + [f"| {k} | {v} |" for k, v in rows]
+    t = r.get("check_tail")
+    if t:
+        table += [
+            "",
+            f"Slowest 1% of checks ({t['n']:,}): {t['words']:,.0f} words on average (all checks: "
+            f"{t['words_all']:,.0f}), {t['with_matches']:.0%} with matches (all: "
+            f"{t['with_matches_all']:.0%}), {t['matches']:.1f} matches each (all: "
+            f"{t['matches_all']:.1f}); checked again right away they take p50 "
+            f"{t['again_p50_ms']:.1f} ms (first time p50 {t['first_p50_ms']:.1f} ms).",
+        ]
+    return table
 
 
 def _load(result: dict[str, Any]) -> str:
