@@ -371,7 +371,7 @@ def test_a_writer_that_outlived_its_lock_stops_instead_of_interleaving(
         # (the lock is taken again).
         with slow.store.transaction(write=True):
             time.sleep(0.8)
-            assert slow.store.state().articles == 0
+            assert slow.store.article_count() == 0
         # This time another writer gets in while it stalls: it stops with an error instead
         # of going on from what it read before.
         with (

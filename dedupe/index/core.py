@@ -148,7 +148,7 @@ class Index:
     def stats(self) -> IndexStats:
         """Counts, size, time range and build settings."""
         with self.store.transaction(write=False):
-            state = self.store.state()
+            articles = self.store.article_count()
             groups, grouped = self.store.groups()
             oldest, newest = self.store.time_range()
             entries = self.store.band_entries()
@@ -156,7 +156,7 @@ class Index:
         return IndexStats(
             location=self.store.location,
             backend=self.store.backend,
-            articles=state.articles,
+            articles=articles,
             groups=groups,
             grouped_articles=grouped,
             band_entries=entries,

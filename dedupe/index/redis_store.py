@@ -396,13 +396,13 @@ class RedisStore:
             pipe = self.client.pipeline(transaction=True)
             pipe.hget(self._meta, "generation")
             pipe.get(self._last)
-            pipe.hlen(self._ids)
             return pipe.execute()
 
-        generation, last, count = self._call(read)
-        return StoreState(
-            generation=int(generation or 0), last_seq=int(last or 0), articles=int(count)
-        )
+        generation, last = self._call(read)
+        return StoreState(generation=int(generation or 0), last_seq=int(last or 0))
+
+    def article_count(self) -> int:
+        return int(self._call(lambda: self.client.hlen(self._ids)))
 
     # -- reads -----------------------------------------------------------------------------
 

@@ -51,7 +51,6 @@ class StoreState:
 
     generation: int
     last_seq: int
-    articles: int
 
 
 class Store(Protocol):
@@ -73,7 +72,11 @@ class Store(Protocol):
         ...
 
     def state(self) -> StoreState:
-        """Generation, last seq and article count, as committed."""
+        """Generation and last seq, as committed (read before every operation: cheap)."""
+        ...
+
+    def article_count(self) -> int:
+        """Number of stored articles (may cost a scan: for statistics, not per article)."""
         ...
 
     def columns_since(self, seq: int) -> Iterator[tuple[int, bytes]]:
