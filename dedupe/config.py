@@ -181,7 +181,7 @@ class ReportConfig:
     """What the terminal report shows."""
 
     max_clusters: int = 0
-    title_width: int = 60
+    title_width: int = 100
 
     def __post_init__(self) -> None:
         _check_range("report.max_clusters", self.max_clusters, 0, 10**9)

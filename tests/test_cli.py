@@ -19,8 +19,38 @@ def test_text_report_on_seeds(seeds: str, capsys: pytest.CaptureFixture[str]) ->
     out, err = capsys.readouterr()
     assert "Cluster 1 (c" in out and "2 articles" in out
     assert "000_99ffd495cf952c86" in out and "002_75e794566d12b039" in out
-    assert "Summary: 5 articles read, 0 rejected, 2 clustered in 1 clusters, 3 not clustered" in out
+    assert "Summary: 5 articles read, 0 rejected, 2 clustered in 1 cluster, 3 not clustered" in out
     assert err == ""
+
+
+def test_text_report_fits_120_columns_with_long_ids_and_titles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    story = (
+        "The central bank raised its benchmark interest rate by half a percentage point on "
+        "Thursday, its third increase this year, as food and fuel prices kept inflation "
+        "well above the target range set by the government for the coming budget year. "
+    ) * 3
+    title = "A very long headline about the central bank and its decision " * 4
+    records = [
+        {
+            "id": f"https://news.example.org/{year}/economy/central-bank-raises-rates-{n}",
+            "outlet": f"An Outlet With A Rather Long Name Number {n}",
+            "title": title,
+            "text": story + f"Local reaction {n}.",
+        }
+        for n, year in ((1, 2026), (2, 2025))
+    ]
+    path = tmp_path / "long.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assert main(["cluster", str(path), "-q"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 120
+    header = next(i for i, line in enumerate(lines) if "PUBLISHED" in line)
+    first, first_title, second = lines[header + 1 : header + 4]
+    assert first.split()[0] == "1" and first.endswith("#2")
+    assert first_title.strip().startswith("A very long headline about the central bank")
+    assert second.split()[0] == "2" and second.endswith("#1")
 
 
 def test_json_report_is_complete_and_deterministic(

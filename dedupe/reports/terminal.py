@@ -1,4 +1,4 @@
-"""Terminal report: clusters largest first, one line per member, and an accounting summary."""
+"""Terminal report: clusters largest first, two lines per member, and an accounting summary."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dedupe.config import ReportConfig
 from dedupe.types import Article, Reject, RunResult
 
 _MAX_LISTED_REJECTS = 20
+_TITLE_INDENT = 7  # under the ID column
 
 
 # C0/C1 controls and bidirectional overrides: from input, they could clear the screen, move
@@ -52,18 +53,21 @@ def render_text(
 ) -> str:
     """The human report printed by ``dedupe cluster``.
 
-    ``columns``: the terminal's width, when printing to one; titles are cut to fit it (down to
-    20 columns) instead of wrapping every member line.
+    Two lines per member: its id, outlet, date and scores, then its title below, so the
+    report fits 120 columns with long ids and titles (``columns``: the terminal's width when
+    printing to one; titles and, if need be, ids are cut to fit it).
     """
     by_id: dict[str, Article] = {a.id: a for a in result.articles}
     id_width = min(max([len(i) for c in result.clusters for i in c.article_ids] + [2]), 32)
     outlet_width = min(
         max([len(by_id[i].outlet) for c in result.clusters for i in c.article_ids] + [6]), 24
     )
+    # "  #  " + id + "  " + outlet + "  " + date, CONTAIN, COSINE, LINKS, BEST.
+    others = 2 + 3 + 2 + 2 + outlet_width + 2 + 16 + 2 + 7 + 2 + 6 + 2 + 5 + 2 + 4
     title_width = config.title_width
     if columns is not None:
-        fixed = 2 + id_width + 2 + outlet_width + 2 + 16 + 2 + 7 + 2 + 6 + 2 + 5 + 2 + id_width + 2
-        title_width = max(20, min(title_width, columns - fixed))
+        id_width = max(8, min(id_width, columns - others))
+        title_width = max(20, min(title_width, columns - _TITLE_INDENT))
     lines: list[str] = []
     shown = result.clusters[: config.max_clusters] if config.max_clusters else result.clusters
     for number, cluster in enumerate(shown, start=1):
@@ -73,21 +77,24 @@ def render_text(
             f"mean containment {cohesion:.2f}"
         )
         lines.append(
-            f"  {fit('ID', id_width)}  {fit('OUTLET', outlet_width)}  {'PUBLISHED':<16}  "
-            f"{'CONTAIN':>7}  {'COSINE':>6}  {'LINKS':>5}  {'BEST MATCH':<{id_width}}  TITLE"
+            f"  {'#':>3}  {fit('ID', id_width)}  {fit('OUTLET', outlet_width)}  "
+            f"{'PUBLISHED':<16}  {'CONTAIN':>7}  {'COSINE':>6}  {'LINKS':>5}  {'BEST':>4}"
         )
         size = len(cluster.article_ids)
-        for member in cluster.members:
+        row_of = {member.article_id: k for k, member in enumerate(cluster.members, start=1)}
+        for row, member in enumerate(cluster.members, start=1):
             article = by_id[member.article_id]
             published = article.published.strftime("%Y-%m-%d %H:%M") if article.published else "-"
+            best = row_of.get(member.best_match_id)
             lines.append(
-                f"  {fit(member.article_id, id_width)}  "
+                f"  {row:>3}  {fit(member.article_id, id_width)}  "
                 f"{fit(article.outlet or '-', outlet_width)}  "
                 f"{published:<16}  {member.containment:>7.2f}  {member.cosine:>6.2f}  "
                 f"{f'{member.verified_links}/{size - 1}':>5}  "
-                f"{fit(member.best_match_id, id_width)}  "
-                f"{fit(article.title or '-', title_width).rstrip()}"
+                f"{f'#{best}' if best else '-':>4}"
             )
+            if article.title:
+                lines.append(" " * _TITLE_INDENT + fit(article.title, title_width).rstrip())
         lines.append("")
     if len(shown) < len(result.clusters):
         lines.append(f"... {len(result.clusters) - len(shown)} more clusters (report.max_clusters)")
@@ -96,13 +103,14 @@ def render_text(
         lines.append("No clusters: no two articles share enough wording.")
         lines.append("")
     lines.append(
-        "CONTAIN: share of the shorter text's shingles found in its best match; COSINE: TF-IDF "
-        "cosine to it; LINKS: members it is verified against directly."
+        "Under each member: its title. CONTAIN: share of the shorter text's shingles found in its "
+        "best match\n(BEST, by # in the cluster); COSINE: TF-IDF cosine to it; LINKS: members "
+        "verified against it directly."
     )
     not_clustered = len(result.articles) - result.clustered_count
     lines.append(
         f"Summary: {len(result.articles)} articles read, {len(result.rejects)} rejected, "
-        f"{result.clustered_count} clustered in {len(result.clusters)} clusters, "
+        f"{result.clustered_count} clustered in {_plural(len(result.clusters), 'cluster')}, "
         f"{not_clustered} not clustered ({len(result.uncomparable_ids)} too short to compare)."
     )
     for label, records in (("Rejected", result.rejects), ("Warning", warnings)):
@@ -113,3 +121,7 @@ def render_text(
                 f"{label}: ... and {len(records) - _MAX_LISTED_REJECTS} more (see --format json)"
             )
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
