@@ -15,12 +15,20 @@ streams the articles from that file (so the corpus is not held in memory):
   storage (on its own fresh server; inserts through ``insertion_session``) and in memory:
   signature building and insertion timed apart, then ``query`` per check article;
 - ``--stream N``: N more articles through ``add_many`` from a generator process (50k-article
-  chunks, each its own seed and id prefix), RSS sampled every 50k articles.
+  chunks, each its own seed and id prefix), RSS sampled every 50k articles;
+- ``--stream N --stream-only --stream-via filter``: the same generated articles through the
+  real CLI, ``python -m dedupe filter --index LOCATION`` (SQLite file, or Redis on a fresh
+  loopback ``redis-server``), fed and read by this process: every line in must come back
+  tagged, in order; the filter process is sampled from outside (RSS, descriptors, threads,
+  child processes, index size, Redis server RSS and clients) every ``--sample-every`` lines.
+  Each backend's soak has its own block at the end of the section; other writes keep it.
 
 Usage:
     python -m benchmarks.index_bench --output BENCHMARKS.md            # 100k + 10k, both backends
     python -m benchmarks.index_bench --size 5000 --checks 1000         # quick look, prints
     python -m benchmarks.index_bench --stream-only --stream 1000000 --output BENCHMARKS.md
+    python -m benchmarks.index_bench --stream-only --stream-via filter --stream 1000000 \
+        --stream-backend redis --output BENCHMARKS.md                  # soak dedupe filter
     python -m benchmarks.index_bench --profile 5000 --backends sqlite  # cProfile add and check
     python -m benchmarks.index_bench --profile 5000 --preload 50000    # ... on a grown index
 """
@@ -42,8 +50,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -100,8 +109,8 @@ def _peak_rss_mib() -> float:
     return _status_mib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _descendants_rss_mib() -> float:
-    """Summed RSS of this process's descendants (dedupe's worker processes, forkserver)."""
+def _descendants(root: int | None = None) -> dict[int, int]:
+    """RSS in bytes of every descendant of ``root`` (default: this process), by pid."""
     page = os.sysconf("SC_PAGE_SIZE")
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
@@ -114,12 +123,18 @@ def _descendants_rss_mib() -> float:
             continue
         rss[int(entry.name)] = int(stat[21]) * page
         children.setdefault(int(stat[1]), []).append(int(entry.name))
-    total, todo = 0, list(children.get(os.getpid(), []))
+    found: dict[int, int] = {}
+    todo = list(children.get(os.getpid() if root is None else root, []))
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        found[pid] = rss.get(pid, 0)
         todo += children.get(pid, [])
-    return total / 2**20
+    return found
+
+
+def _descendants_rss_mib(root: int | None = None) -> float:
+    """Summed RSS of a process's descendants (dedupe's worker processes, forkserver)."""
+    return sum(_descendants(root).values()) / 2**20
 
 
 class WorkersPeak:
@@ -753,6 +768,320 @@ def _run_stream(backend: str, total: int, seed: int, workdir: Path) -> dict[str,
         shutil.rmtree(sub, ignore_errors=True)
 
 
+def _open_fds(pid: int) -> int:
+    """Open file descriptors of ``pid`` (-1 once it is gone)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+def _threads(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+def _sqlite_bytes(path: Path) -> tuple[int, int]:
+    """(file + WAL + SHM, WAL alone) in bytes, as ``SqliteStore.size_bytes`` counts."""
+    sizes = {}
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            sizes[suffix] = os.path.getsize(f"{path}{suffix}")
+        except OSError:
+            sizes[suffix] = 0
+    return sum(sizes.values()), sizes["-wal"]
+
+
+def _mem_available_mib() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("inf")
+
+
+class _Feed:
+    """Copies the generator's lines into the filter's stdin, counting them.
+
+    Each line's id is queued before the line is written, so the reader of the filter's
+    output can check that every line comes back, once, in order. It stops feeding early at
+    ``deadline`` (a ``time.monotonic`` value) or when the machine's ``MemAvailable`` falls
+    below ``min_available_mib`` (a Redis index lives in the server's memory, and the machine
+    has no swap); ``stop_reason`` then says why. It does not close the filter's stdin when
+    it is done (unless the filter went away): it calls ``on_done``, and the filter's stdin is
+    closed once every line fed has been answered, so the last sample sees the filter still
+    running with its index open, not shutting down.
+    """
+
+    def __init__(
+        self,
+        source: IO[bytes],
+        sink: IO[bytes],
+        deadline: float | None,
+        min_available_mib: float,
+        on_done: Callable[[], None],
+    ) -> None:
+        self.source, self.sink, self.deadline = source, sink, deadline
+        self.min_available_mib = min_available_mib
+        self.on_done = on_done
+        self.ids: deque[str] = deque()
+        self.lines = 0
+        self.stop_reason = ""
+        self.error = ""
+        self._thread = threading.Thread(target=self._run, name="soak-feed", daemon=True)
+
+    def start(self) -> _Feed:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            for raw in self.source:
+                if self.deadline is not None and time.monotonic() >= self.deadline:
+                    self.stop_reason = "the time limit (`--soak-minutes`) was reached"
+                    break
+                if self.lines % 1000 == 0 and self.min_available_mib > 0:
+                    available = _mem_available_mib()
+                    if available < self.min_available_mib:
+                        self.stop_reason = (
+                            f"the machine's MemAvailable fell to {available:,.0f} MiB "
+                            f"(`--min-available-mib {self.min_available_mib:,.0f}`)"
+                        )
+                        break
+                try:
+                    self.ids.append(str(json.loads(raw)["id"]))
+                except (ValueError, KeyError, TypeError):
+                    self.ids.append("")
+                try:
+                    self.sink.write(raw)
+                    self.sink.flush()  # counted once the filter can read it
+                except (OSError, ValueError):  # ValueError: closed after the filter went away
+                    self.ids.pop()  # this line never reached the filter
+                    raise
+                self.lines += 1
+        except (OSError, ValueError) as exc:  # BrokenPipeError: the filter went away
+            self.error = f"{type(exc).__name__}: {exc}"
+            with suppress(OSError):
+                self.sink.close()
+        finally:
+            self.on_done()
+
+    def join(self) -> None:
+        self._thread.join()
+
+
+def _run_filter_soak(
+    backend: str,
+    total: int,
+    seed: int,
+    workdir: Path,
+    sample_every: int,
+    warmup: int,
+    batch_size: int | None,
+    time_limit_minutes: float | None,
+    min_available_mib: float,
+) -> dict[str, Any]:
+    """``total`` articles from a generator process through the real ``dedupe filter`` CLI.
+
+    generator (``--produce``) -> this process (counts lines in) -> ``python -m dedupe filter
+    --index LOCATION`` -> this process (counts lines out, parses each verdict). Every
+    ``sample_every`` output lines the filter process is sampled from outside: RSS, peak RSS,
+    open descriptors, threads, its descendants, the index's size and, for Redis, the server.
+    """
+    server = RedisServer(workdir) if backend == "redis" else None
+    sub = Path(tempfile.mkdtemp(prefix="filter-soak-", dir=workdir))
+    index_path = sub / "soak.idx"
+    location = f"redis://127.0.0.1:{server.port}/0" if server else str(index_path)
+    command = [sys.executable, "-m", "dedupe", "filter", "--index", location]
+    if batch_size is not None:
+        command += ["--batch-size", str(batch_size)]
+    stderr_path = sub / "filter.stderr"
+    deadline = time.monotonic() + time_limit_minutes * 60 if time_limit_minutes else None
+    redis_client: Any = None
+    if server is not None:
+        import redis
+
+        redis_client = redis.Redis(host="127.0.0.1", port=server.port)
+        used_before = int(redis_client.info("memory")["used_memory"])
+
+    samples: list[dict[str, Any]] = []
+    statuses: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    error_examples: list[str] = []
+    untagged = already_indexed = not_added = 0
+    out_of_order: list[str] = []
+    lines_out = last_lines = 0
+    producer = subprocess.Popen(_self(produce=total, seed=seed), cwd=REPO, stdout=subprocess.PIPE)
+    assert producer.stdout is not None
+    with stderr_path.open("wb") as stderr_file:
+        started = last = time.perf_counter()
+        filt = subprocess.Popen(
+            command, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_file
+        )
+    assert filt.stdin is not None and filt.stdout is not None
+    filter_stdin = filt.stdin
+    # The feed thread and this one meet under the lock: whichever sees "feeding is over and
+    # every line fed is answered" first takes the last sample and closes the filter's stdin.
+    lock = threading.Lock()
+    feed_over = finished = False
+    closed_at = 0.0
+
+    def finish() -> None:
+        nonlocal finished, closed_at
+        if finished:
+            return
+        finished = True
+        if lines_out != last_lines or not samples:
+            sample()
+        closed_at = time.perf_counter()
+        with suppress(OSError):
+            filter_stdin.close()
+
+    def on_feed_done() -> None:
+        nonlocal feed_over
+        with lock:
+            feed_over = True
+            if not feed.error and lines_out == feed.lines:
+                finish()
+
+    feed = _Feed(producer.stdout, filt.stdin, deadline, min_available_mib, on_feed_done)
+
+    def sample() -> None:
+        nonlocal last, last_lines
+        now = time.perf_counter()
+        kids = _descendants(filt.pid)
+        s: dict[str, Any] = {
+            "lines": lines_out,
+            "elapsed_seconds": now - started,
+            "lines_per_second": (lines_out - last_lines) / (now - last) if now > last else 0.0,
+            "cumulative_lines_per_second": lines_out / (now - started),
+            "rss_mib": _proc_status_mib(filt.pid, "VmRSS"),
+            "hwm_mib": _proc_status_mib(filt.pid, "VmHWM"),
+            "open_fds": _open_fds(filt.pid),
+            "threads": _threads(filt.pid),
+            "children": len(kids),
+            "children_rss_mib": sum(kids.values()) / 2**20,
+            "children_fds": sum(max(_open_fds(pid), 0) for pid in kids),
+            "load1": os.getloadavg()[0],
+        }
+        if not s["rss_mib"]:  # exited (a zombie has no VmRSS and no descriptors)
+            s["open_fds"] = -1
+        if server is not None:
+            memory, clients = redis_client.info("memory"), redis_client.info("clients")
+            s["index_bytes"] = int(memory["used_memory"]) - used_before
+            s["server_rss_mib"] = _proc_status_mib(server.process.pid, "VmRSS")
+            # Minus this process's own connection: the filter's connections.
+            s["server_clients"] = int(clients["connected_clients"]) - 1
+        else:
+            s["index_bytes"], s["wal_bytes"] = _sqlite_bytes(index_path)
+        samples.append(s)
+        print(
+            f"index-bench: filter soak {backend}: {lines_out:,} lines, filter RSS "
+            f"{s['rss_mib']:,.0f} MiB, {s['open_fds']} fds, {s['lines_per_second']:,.0f} "
+            f"lines/s (last {lines_out - last_lines:,}), index {s['index_bytes'] / 2**20:,.0f} "
+            f"MiB, load {s['load1']:.1f}",
+            file=sys.stderr,
+            flush=True,
+        )
+        last, last_lines = now, lines_out
+
+    try:
+        with LoadSampler() as load:
+            feed.start()
+            for raw in filt.stdout:
+                with lock:
+                    lines_out += 1
+                    try:
+                        obj = json.loads(raw)
+                    except ValueError:
+                        obj = {}
+                    verdict = obj.get("dedupe") if isinstance(obj, dict) else None
+                    if not isinstance(verdict, dict):
+                        untagged += 1
+                        verdict = {}
+                    status = str(verdict.get("status", "-"))
+                    statuses[status] += 1
+                    already_indexed += bool(verdict.get("already_indexed"))
+                    not_added += verdict.get("added") is False
+                    if "error" in verdict:
+                        errors[status] += 1
+                        if len(error_examples) < 5:
+                            error_examples.append(f"{verdict.get('source')}: {verdict['error']}")
+                    expected = feed.ids.popleft() if feed.ids else None
+                    got = str(obj.get("id")) if isinstance(obj, dict) else None
+                    if expected != got and len(out_of_order) < 5:
+                        out_of_order.append(f"output line {lines_out:,}: id {got}, fed {expected}")
+                    if lines_out % sample_every == 0:
+                        sample()
+                    if feed_over and lines_out == feed.lines:
+                        finish()
+            with lock:
+                finish()  # only if the filter went away early: its figures read as gone
+            feed.join()
+            exit_code = filt.wait()
+            ended = time.perf_counter()
+            seconds = (closed_at or ended) - started
+            shutdown_seconds = ended - (closed_at or ended)
+    finally:
+        if feed.stop_reason or filt.poll() not in (None, 0):
+            producer.terminate()
+        producer.stdout.close()
+        producer_code = producer.wait()
+        if filt.poll() is None:
+            filt.kill()
+            filt.wait()
+        if redis_client is not None:
+            redis_client.close()
+        stderr_text = stderr_path.read_text(encoding="utf-8", errors="replace")
+        if server is not None:
+            server_peak = server.peak_rss_mib()
+            server.stop()
+        shutil.rmtree(sub, ignore_errors=True)
+
+    stderr_lines = [line.replace(str(sub), "<tmp>") for line in stderr_text.splitlines()]
+    result: dict[str, Any] = {
+        "mode": "filter",
+        "backend": backend,
+        "code": _code_fingerprint(),
+        "command": " ".join(["python", *command[1:]]).replace(str(sub), "<tmp>"),
+        "requested": total,
+        "lines_in": feed.lines,
+        "lines_out": lines_out,
+        "ids_out_of_order": out_of_order,
+        "ids_left_unanswered": len(feed.ids),
+        "statuses": dict(statuses),
+        "errors": dict(errors),
+        "error_examples": error_examples,
+        "untagged": untagged,
+        "already_indexed": already_indexed,
+        "not_added": not_added,
+        "stopped_early": feed.stop_reason,
+        "feed_error": feed.error,
+        "filter_exit_code": exit_code,
+        "producer_exit_code": producer_code,
+        "seconds": seconds,
+        "shutdown_seconds": shutdown_seconds,
+        "sample_every": sample_every,
+        "warmup": warmup,
+        "batch_size": batch_size,
+        "samples": samples,
+        "stderr_lines": len(stderr_lines),
+        "stderr_tail": stderr_lines[-5:],
+        "load": load.summary(),
+    }
+    if server is not None:
+        result["server_peak_rss_mib"] = server_peak
+        result["redis_version"] = server.version
+    return result
+
+
 def _machine() -> str:
     try:
         from benchmarks.run import _machine as machine
@@ -1103,11 +1432,215 @@ def _stream_markdown(result: dict[str, Any], command: str, revision: str) -> str
     return "\n".join(lines)
 
 
-def _write(output: Path, section: str | None, stream_block: str | None = None) -> None:
+def _soak_markers(backend: str) -> tuple[str, str]:
+    return f"<!-- filter-soak-{backend}:begin -->", f"<!-- filter-soak-{backend}:end -->"
+
+
+def _soak_live(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Samples taken while the filter process was alive (not after it exited)."""
+    return [s for s in result["samples"] if s["open_fds"] >= 0]
+
+
+def _soak_accounting(result: dict[str, Any]) -> tuple[bool, str]:
+    """Whether every line fed came back tagged, once, in order, without error; and how."""
+    fed, out = result["lines_in"], result["lines_out"]
+    errors = sum(result["errors"].values())
+    ok = (
+        fed == out
+        and (fed == result["requested"] or result["stopped_early"])
+        and not result["ids_out_of_order"]
+        and not result["ids_left_unanswered"]
+        and not result["untagged"]
+        and not errors
+        and result["filter_exit_code"] == 0
+        and not result["feed_error"]
+    )
+    unanswered = result["ids_left_unanswered"]
+    text = (
+        f"{fed:,} lines in, {out:,} out, "
+        + ("same ids in the same order" if not result["ids_out_of_order"] else "**ids differ**")
+        + (f", **{unanswered:,} lines fed never came back**" if unanswered else "")
+        + f", {errors:,} with an error field, filter exit code {result['filter_exit_code']}"
+    )
+    return ok, text
+
+
+def _soak_verdict(result: dict[str, Any]) -> str:
+    live = _soak_live(result)
+    accounted, accounting = _soak_accounting(result)
+    lines = "every line accounted for" if accounted else "**lines not accounted for**"
+    lines += f" ({accounting})"
+    ref = next((i for i, s in enumerate(live) if s["lines"] >= result["warmup"]), 0)
+    after = live[ref:]
+    if len(after) < 2:
+        return f"too few samples after warm-up to tell; {lines}"
+    first, last = after[0], after[-1]
+    growth = (last["rss_mib"] - first["rss_mib"]) / first["rss_mib"]
+    over = last["lines"]
+    scope = "" if over >= TARGET_STREAM_ARTICLES else f" (over {over:,} only, target is 1M)"
+    fds = [s["open_fds"] for s in after]
+    fd_text = (
+        f"open descriptors constant ({fds[0]}) after warm-up"
+        if min(fds) == max(fds)
+        else f"**open descriptors not constant**: {fds[0]} -> {fds[-1]} (min {min(fds)}, "
+        f"max {max(fds)}) after warm-up"
+    )
+    slices = []
+    previous = first["lines"]
+    for s in after[1:]:
+        if s["lines"] - previous >= result["sample_every"] / 2:
+            slices.append(s)
+        previous = s["lines"]
+    if slices:
+        slowest = min(slices, key=lambda s: s["lines_per_second"])
+        low, start = slowest["lines_per_second"], slices[0]["lines_per_second"]
+        rate = (
+            f"slowest slice after warm-up {low:,.0f} lines/s (ending at {slowest['lines']:,}), "
+            f"{low / start:.0%} of the first ({start:,.0f} lines/s)"
+        )
+    else:
+        rate = "no full slice after warm-up to compare throughput"
+    return (
+        f"RSS {_yes(growth <= TARGET_RSS_GROWTH)}{scope}: {first['rss_mib']:,.0f} MiB after "
+        f"{first['lines']:,} lines, {last['rss_mib']:,.0f} MiB after {over:,} ({growth:+.1%}); "
+        f"{fd_text}; {rate}; {lines}"
+    )
+
+
+def _soak_markdown(result: dict[str, Any], command: str, revision: str) -> str:
+    backend = result["backend"]
+    begin, end = _soak_markers(backend)
+    redis = backend == "redis"
+    where = (
+        f"a fresh `redis-server {result.get('redis_version', '')}` started by this script on a "
+        "free 127.0.0.1 port (`--save '' --appendonly no`)"
+        if redis
+        else "a new SQLite file in a temporary directory"
+    )
+    size = (
+        "growth of the server's `used_memory` (INFO memory)"
+        if redis
+        else "the file + `-wal` + `-shm`"
+    )
+    batch = result["batch_size"]
+    errors = sum(result["errors"].values())
+    limit = (
+        f" **Stopped early** after {result['lines_in']:,} of {result['requested']:,} lines: "
+        f"{result['stopped_early']}; the generator was cut off and the filter's stdin closed, "
+        "so the lines fed were all answered."
+        if result["stopped_early"]
+        else ""
+    )
+    lines = [
+        begin,
+        f"### `dedupe filter` soak: {result['lines_out']:,} articles through the CLI, "
+        f"{backend} index",
+        "",
+        f"Command: `{command}`, code `{revision}` (index sources hash `{result['code']}`), date "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, {_machine()}. The measured process is the real "
+        f"CLI, `{result['command']}` (default config, "
+        + (f"`--batch-size {batch}`" if batch else "its default `--batch-size`")
+        + f"), on {where}. A generator process (`--produce`: {STREAM_CHUNK // 1000}k-article "
+        "chunks of `generate_corpus`, each with its own seed and id prefix) writes JSONL into "
+        "this script, which counts each line and queues its id, then writes it to the filter's "
+        "stdin; the filter's stdout is read here line by line, each line's `dedupe` verdict "
+        "parsed and its id checked against the one fed. Every "
+        f"{result['sample_every']:,} output lines the filter process is sampled from outside: "
+        "`VmRSS` and `VmHWM` from `/proc/PID/status`, open descriptors (`/proc/PID/fd`), "
+        f"threads, its descendant processes and their RSS, the index size ({size})"
+        + (
+            ", the server's `VmRSS` and its connected clients (this script's own connection "
+            "not counted)"
+            if redis
+            else ""
+        )
+        + f". Warm-up: the first {result['warmup']:,} lines. Target: RSS at the last sample "
+        f"at most {TARGET_RSS_GROWTH:.0%} above the first sample after warm-up; descriptors "
+        "constant; every line answered.",
+        "",
+        f"Result: {_soak_verdict(result)}.{limit}",
+        "",
+        f"Verdicts: {_counts(result['statuses'])}; {result['already_indexed']:,} already "
+        f"indexed, {result['not_added']:,} not added, {result['untagged']:,} lines without a "
+        f"`dedupe` object, {errors:,} with an `error` field"
+        + (
+            " (" + "; ".join(f"`{e}`" for e in result["error_examples"]) + ")"
+            if result["error_examples"]
+            else ""
+        )
+        + ". "
+        + (
+            "Ids: " + "; ".join(result["ids_out_of_order"]) + ". "
+            if result["ids_out_of_order"]
+            else ""
+        )
+        + (f"Feeding the filter failed: {result['feed_error']}. " if result["feed_error"] else "")
+        + f"The filter's stderr ({result['stderr_lines']:,} line"
+        + ("s" if result["stderr_lines"] != 1 else "")
+        + ") ends: "
+        + " / ".join(f"`{line}`" for line in result["stderr_tail"][-2:])
+        + f". Wall time {result['seconds'] / 60:.1f} min, then {result['shutdown_seconds']:.1f} s "
+        f"until the filter exited; 1-min load average mean / max {_load(result)} (2 cores)"
+        + (
+            f"; redis-server peak RSS {result['server_peak_rss_mib']:,.0f} MiB"
+            if "server_peak_rss_mib" in result
+            else ""
+        )
+        + ".",
+        "",
+    ]
+    extra = "redis-server RSS MiB | filter clients" if redis else "WAL MiB"
+    lines += [
+        "| lines | filter RSS MiB | VmHWM MiB | open fds | threads | child procs / RSS MiB / "
+        "fds | lines/s (last slice) | lines/s (cumulative) | index MiB | index bytes/line | "
+        f"{extra} | load 1-min |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+        + ("---: | ---: |" if redis else "---: |")
+        + " ---: |",
+    ]
+    for s in result["samples"]:
+        alive = s["open_fds"] >= 0
+        process = (
+            f"{s['rss_mib']:,.0f} | {s['hwm_mib']:,.0f} | {s['open_fds']} | {s['threads']} | "
+            f"{s['children']} / {s['children_rss_mib']:,.0f} / {s['children_fds']}"
+            if alive
+            else "exited | - | - | - | -"
+        )
+        per_line = s["index_bytes"] / s["lines"] if s["lines"] else 0.0
+        tail = (
+            f"{s['server_rss_mib']:,.0f} | {s['server_clients']}"
+            if redis
+            else f"{s['wal_bytes'] / 2**20:,.1f}"
+        )
+        lines.append(
+            f"| {s['lines']:,} | {process} | {s['lines_per_second']:,.0f} | "
+            f"{s['cumulative_lines_per_second']:,.0f} | {s['index_bytes'] / 2**20:,.1f} | "
+            f"{per_line:,.0f} | {tail} | {s['load1']:.1f} |"
+        )
+    lines.append(end)
+    return "\n".join(lines)
+
+
+def _block(text: str, begin: str, end: str) -> str:
+    """``begin`` ... ``end`` as found in ``text`` (empty when absent)."""
+    if begin not in text or end not in text.split(begin, 1)[1]:
+        return ""
+    return begin + text.split(begin, 1)[1].split(end, 1)[0] + end
+
+
+def _write(
+    output: Path,
+    section: str | None,
+    stream_block: str | None = None,
+    soak: tuple[str, str] | None = None,
+) -> None:
     """Insert or replace our section; ``section=None`` replaces only the stream block in it.
 
     A full section carries ``STREAM_PLACEHOLDER`` when no stream ran: the stream block of the
-    section it replaces is kept (a 1M stream is not part of every ``make bench``).
+    section it replaces is kept (a 1M stream is not part of every ``make bench``). ``soak``
+    is ``(backend, block)`` of a ``dedupe filter`` soak: it replaces that backend's soak block
+    and leaves the rest of the section alone. Soak blocks sit at the end of the section, one
+    per backend, and survive every other kind of write.
     """
     header = "# Benchmarks\n\nFigures measured by `make bench`; rerun it to refresh them.\n\n"
     text = output.read_text(encoding="utf-8") if output.exists() else header
@@ -1118,18 +1651,27 @@ def _write(output: Path, section: str | None, stream_block: str | None = None) -
         old_section = BEGIN + body + END
     else:
         before, after = text.rstrip("\n") + "\n\n", ""
-    old_stream = NO_STREAM
-    if STREAM_BEGIN in old_section and STREAM_END in old_section:
-        kept = old_section.split(STREAM_BEGIN, 1)[1].split(STREAM_END, 1)[0]
-        old_stream = STREAM_BEGIN + kept + STREAM_END
+    old_stream = _block(old_section, STREAM_BEGIN, STREAM_END) or NO_STREAM
+    old_soaks = {b: _block(old_section, *_soak_markers(b)) for b in BACKENDS}
     if section is None:
         new = old_section or "\n".join([BEGIN, f"## {TITLE}", "", STREAM_PLACEHOLDER, END])
+        replacement = old_stream if soak is not None else stream_block or NO_STREAM
         if old_stream in new:
-            new = new.replace(old_stream, stream_block or NO_STREAM, 1)
+            new = new.replace(old_stream, replacement, 1)
         else:
-            new = new.replace(STREAM_PLACEHOLDER, stream_block or NO_STREAM, 1)
+            new = new.replace(STREAM_PLACEHOLDER, replacement, 1)
     else:
         new = section.replace(STREAM_PLACEHOLDER, old_stream)
+    for block in old_soaks.values():
+        if block:
+            gap = "\n\n" + block
+            new = new.replace(gap if gap in new else block, "", 1)
+    soaks = dict(old_soaks)
+    if soak is not None:
+        soaks[soak[0]] = soak[1]
+    kept = "".join("\n\n" + soaks[b] for b in BACKENDS if soaks.get(b))
+    head, tail = new.rsplit(END, 1)
+    new = head.rstrip("\n") + kept + "\n" + END + tail
     after = after.lstrip("\n")
     text = before + new.rstrip("\n") + "\n" + ("\n" + after if after else "")
     output.write_text(text, encoding="utf-8")
@@ -1194,6 +1736,43 @@ def profile(size: int, checks: int, backends: list[str], seed: int, top: int, pr
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _filter_soak_main(args: argparse.Namespace, command: str, revision: str) -> int:
+    """``--stream-only --stream-via filter``: soak ``dedupe filter``, write its block."""
+    sample_every = args.sample_every or min(STREAM_CHUNK, max(1, args.stream // 10))
+    warmup = args.warmup if args.warmup is not None else sample_every
+    print(
+        f"index-bench: filter soak of {args.stream:,} articles ({args.stream_backend}), "
+        f"sampled every {sample_every:,} lines ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="dedupe-filter-soak-"))
+    try:
+        soaked = _run_filter_soak(
+            args.stream_backend,
+            args.stream,
+            args.seed,
+            workdir,
+            sample_every,
+            warmup,
+            args.filter_batch_size,
+            args.soak_minutes,
+            args.min_available_mib,
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    block = _soak_markdown(soaked, command, revision)
+    if args.json:
+        args.json.write_text(json.dumps({"filter_soak": soaked}, indent=1), encoding="utf-8")
+    if args.output:
+        _write(args.output, None, soak=(args.stream_backend, block))
+    print(block)
+    accounted, accounting = _soak_accounting(soaked)
+    if not accounted:
+        print(f"index-bench: filter soak: lines not accounted for: {accounting}", file=sys.stderr)
+    return 0 if accounted else 1
+
+
 # -- entry point -----------------------------------------------------------------------------
 
 
@@ -1209,6 +1788,40 @@ def main(argv: list[str] | None = None) -> int:
         "--stream-only",
         action="store_true",
         help="only the --stream measurement; replaces just its part of the section",
+    )
+    parser.add_argument(
+        "--stream-via",
+        choices=("add_many", "filter"),
+        default="add_many",
+        help="stream through Index.add_many in-process (default) or soak the real `dedupe "
+        "filter` CLI (needs --stream-only; writes its own block per backend)",
+    )
+    parser.add_argument(
+        "--sample-every",
+        type=int,
+        help=f"filter soak: sample every N output lines (default: {STREAM_CHUNK:,}, or a tenth "
+        "of --stream when that is smaller)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        help="filter soak: RSS growth is measured from the first sample at or after this many "
+        "lines (default: the first sample)",
+    )
+    parser.add_argument(
+        "--filter-batch-size", type=int, help="filter soak: pass --batch-size N to dedupe filter"
+    )
+    parser.add_argument(
+        "--min-available-mib",
+        type=float,
+        default=2048,
+        help="filter soak: stop feeding when the machine's MemAvailable falls below this "
+        "(0: never); every line fed is still counted",
+    )
+    parser.add_argument(
+        "--soak-minutes",
+        type=float,
+        help="filter soak: stop feeding after this many minutes (every line fed still counted)",
     )
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated")
     parser.add_argument("--no-baseline", action="store_true", help="skip datasketch")
@@ -1259,6 +1872,10 @@ def main(argv: list[str] | None = None) -> int:
         argv if argv is not None else sys.argv[1:]
     )
     revision = _git_revision()
+    if args.stream_via == "filter":
+        if not (args.stream_only and args.stream):
+            parser.error("--stream-via filter needs --stream-only --stream N")
+        return _filter_soak_main(args, command.strip(), revision)
     if args.stream_only:
         if not args.stream:
             parser.error("--stream-only needs --stream N")
