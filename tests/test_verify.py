@@ -1,6 +1,7 @@
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,3 +78,72 @@ def test_scores_are_symmetric_and_between_0_and_1(texts: list[str]) -> None:
         assert np.allclose(a, b, atol=1e-6), name
         assert ((a >= 0.0) & (a <= 1.0 + 1e-6)).all(), name
     assert (forward.shared == backward.shared).all()
+
+
+def _reference_scores(texts: list[str], pairs: list[tuple[int, int]]) -> list[tuple[int, float]]:
+    """Shared signed shingles and cosine the slow, obvious way (sets and scikit-learn)."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    config = Config()
+    features = process_batch(texts, config).features
+    common = common_columns(features, config.verify)
+    n, width = len(texts), 1 << config.verify.hash_bits
+    kept = ~common[features.columns]
+    rows = [range(features.offsets[i], features.offsets[i + 1]) for i in range(n)]
+    signed = [{int(features.columns[e]) for e in r if kept[e] and features.signed[e]} for r in rows]
+    counts = sp.lil_matrix((n, width), dtype=np.float64)
+    for i, r in enumerate(rows):
+        for e in r:
+            if kept[e]:
+                counts[i, int(features.columns[e])] = float(features.counts[e])
+    tfidf = TfidfTransformer(sublinear_tf=True, norm="l2").fit_transform(counts.tocsr())
+    return [
+        (len(signed[a] & signed[b]), float(tfidf[a].multiply(tfidf[b]).sum())) for a, b in pairs
+    ]
+
+
+# An article: runs of words, some of them inside quotation marks (quoted speech is not compared).
+_PHRASE = st.lists(st.sampled_from(_WORDS), min_size=1, max_size=12).map(" ".join)
+_ARTICLE = st.lists(st.tuples(st.booleans(), _PHRASE), max_size=8).map(
+    lambda runs: " ".join(f'"{words}"' if quoted else words for quoted, words in runs)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ARTICLE, min_size=2, max_size=6), st.data())
+def test_scores_equal_a_set_and_scikit_learn_reference(
+    texts: list[str], data: st.DataObject
+) -> None:
+    n = len(texts)
+    pairs = data.draw(
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=8)
+    )
+    config = Config()
+    features = process_batch(texts, config).features
+    common = common_columns(features, config.verify)
+    left = np.array([a for a, _ in pairs], np.int64)
+    right = np.array([b for _, b in pairs], np.int64)
+    # Fitted on only the rows in pairs, as the pipeline does: the same scores as on all rows.
+    verifier = Verifier(config=config.verify).fit(features, np.concatenate([left, right]), common)
+    scores = verifier.score(left, right)
+    for k, (shared, cosine) in enumerate(_reference_scores(texts, pairs)):
+        assert scores.shared[k] == shared
+        assert scores.cosine[k] == pytest.approx(min(cosine, 1.0), abs=1e-6)
+
+
+def test_a_phrase_quoted_in_one_article_is_not_shared_wording() -> None:
+    texts = [
+        "harga cabai naik pasar kata dia jakarta harga naik pasar kata dia cabai",
+        'harga naik " harga cabai naik pasar kata dia jakarta " '
+        "cabai pasar naik harga dia kata jakarta naik",
+        "harga cabai naik pasar kata dia jakarta harga naik pasar kata dia cabai",
+    ]
+    config = Config()
+    features = process_batch(texts, config).features
+    common = common_columns(features, config.verify)
+    verifier = Verifier(config=config.verify).fit(features, np.arange(3), common)
+    scores = verifier.score(np.array([0, 0]), np.array([1, 2]))
+    reference = _reference_scores(texts, [(0, 1), (0, 2)])
+    assert scores.shared.tolist() == [shared for shared, _ in reference]
+    assert scores.shared[0] < scores.shared[1]  # the quoted copy shares less than the plain one
