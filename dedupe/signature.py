@@ -77,32 +77,27 @@ def compute_signatures(
         mask: Which shingles to include (``signed_mask``).
         num_perm: Number of permutations.
         seed: datasketch seed for the permutations.
-        batch_size: Articles per numpy batch (bounds the (shingles x num_perm) temporary).
+        batch_size: Articles per call of the compiled loop (bounds the contiguous copies
+            of hashes and mask made for it).
 
     Returns:
         (n, num_perm) uint32 signatures; all-max rows for articles with nothing to sign.
     """
+    from dedupe._kernels import min_hashes
+
     a, b = permutations(num_perm, seed)
     n = len(table)
     out = np.full((n, num_perm), MAX_HASH, dtype=np.uint32)
     for lo, hi in _batches(n, batch_size):
-        start, stop = table.offsets[lo], table.offsets[hi]
-        keep = mask[start:stop]
-        hashes = table.hashes[start:stop][keep]
-        if not len(hashes):
-            continue
-        # Per-article counts of kept shingles give the reduceat boundaries.
-        owner = np.repeat(np.arange(lo, hi), np.diff(table.offsets[lo : hi + 1]))[keep]
-        present, first = np.unique(owner, return_index=True)
-        mixed = fmix32(hashes)
-        permuted = np.empty_like(mixed)
-        # One permutation at a time over the whole batch, into a reused buffer: a
-        # (shingles x num_perm) temporary is memory-bound and ~10x slower.
-        with np.errstate(over="ignore"):
-            for k in range(num_perm):
-                np.multiply(mixed, a[k], out=permuted)
-                permuted += b[k]
-                out[present, k] = np.minimum.reduceat(permuted, first)
+        start, stop = int(table.offsets[lo]), int(table.offsets[hi])
+        min_hashes(
+            table.offsets[lo : hi + 1] - start,
+            table.hashes[start:stop],
+            mask[start:stop],
+            a,
+            b,
+            out[lo:hi],
+        )
     return out
 
 

@@ -41,7 +41,7 @@ from dedupe.index.records import IndexStats, Match, Status, Verdict
 from dedupe.index.scoring import Frequencies, QueryScorer, Row, stable_band_keys
 from dedupe.index.store import SCHEMA_VERSION, Store, StoredArticle
 from dedupe.shingle import U32
-from dedupe.signature import fmix32, permutations
+from dedupe.signature import MAX_HASH, permutations
 from dedupe.types import Article
 
 BAND_KEY_SCHEME = "splitmix64-v1"
@@ -290,11 +290,14 @@ class Index:
 
     def _sign(self, columns: np.ndarray) -> U32:
         """MinHash of one article's compared columns (as ``signature.sign_rows``)."""
-        mixed = fmix32(columns.astype(np.uint32))
-        with np.errstate(over="ignore"):
-            permuted = mixed[:, None] * self._a[None, :] + self._b[None, :]
-        signature: U32 = permuted.min(axis=0)
-        return signature
+        from dedupe._kernels import min_hashes
+
+        signature = np.full((1, len(self._a)), MAX_HASH, np.uint32)
+        keep = np.ones(len(columns), np.bool_)
+        offsets = np.array([0, len(columns)], np.int64)
+        min_hashes(offsets, columns.astype(np.uint32), keep, self._a, self._b, signature)
+        row: U32 = signature[0]
+        return row
 
     def _featurize(self, articles: Sequence[Article]) -> list[Row]:
         return _rows(process_batch([a.text for a in articles], self.config), len(articles))
