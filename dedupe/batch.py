@@ -22,7 +22,6 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from dedupe._arrays import sorted_unique
 from dedupe.config import Config, NormalizeConfig
 from dedupe.normalize import Normalizer
 from dedupe.shingle import I64, Bools, ShingleTable, build_shingle_table
@@ -85,26 +84,29 @@ def feature_rows(table: ShingleTable, mask: Bools, hash_bits: int) -> FeatureRow
     """Fold shingle hashes into columns and count them per article.
 
     One sort of (article, column) codes gives sorted unique columns per row, so the sparse
-    matrices of the verify stage are assembled without any further sorting.
+    matrices of the verify stage are assembled without any further sorting. The signed flag
+    rides in the lowest bit of the sort key (0 = signed), so the first entry of each column
+    says whether any of its shingles is signed: one sort instead of two.
     """
     n = len(table)
     width = 1 << hash_bits
     owner = np.repeat(np.arange(n, dtype=np.int64), table.counts())
     codes = owner * width + (table.hashes & np.uint32(width - 1)).astype(np.int64)
-    unique, counts = np.unique(codes, return_counts=True)
-    signed_codes = sorted_unique(codes[mask])
-    position = np.searchsorted(signed_codes, unique)
-    position = np.minimum(position, max(len(signed_codes) - 1, 0))
-    signed = (
-        signed_codes[position] == unique if len(signed_codes) else np.zeros(len(unique), np.bool_)
-    )
+    keyed = codes * 2 + ~mask
+    keyed.sort()
+    code = keyed >> 1
+    first = np.ones(len(code), np.bool_)
+    np.not_equal(code[1:], code[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    unique = code[starts]
+    counts = np.diff(np.append(starts, len(code)))
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(unique // width, minlength=n), out=offsets[1:])
     return FeatureRows(
         offsets=offsets,
         columns=(unique % width).astype(np.int32),
         counts=np.minimum(counts, 65_535).astype(np.uint16),
-        signed=signed,
+        signed=(keyed[starts] & 1) == 0,
     )
 
 

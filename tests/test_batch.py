@@ -1,0 +1,34 @@
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedupe.batch import feature_rows
+from dedupe.shingle import ShingleTable
+
+# Articles as lists of (shingle hash, signed); few distinct hashes, so columns repeat.
+_ARTICLES = st.lists(
+    st.lists(st.tuples(st.integers(0, 40), st.booleans()), max_size=30), min_size=1, max_size=6
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_ARTICLES, st.sampled_from([3, 4, 22]))
+def test_feature_rows_count_columns_and_flag_signed_ones(
+    articles: list[list[tuple[int, bool]]], hash_bits: int
+) -> None:
+    offsets = np.cumsum([0] + [len(a) for a in articles]).astype(np.int64)
+    hashes = np.array([h * 2_654_435_761 % 2**32 for a in articles for h, _ in a], np.uint32)
+    mask = np.array([signed for a in articles for _, signed in a], np.bool_)
+    table = ShingleTable(offsets=offsets, hashes=hashes, quoted=np.zeros(0, np.bool_))
+    rows = feature_rows(table, mask, hash_bits)
+    width = 1 << hash_bits
+    for i, article in enumerate(articles):
+        expected: dict[int, list[int]] = {}  # column -> [count, any signed]
+        for h, signed in article:
+            column = (h * 2_654_435_761 % 2**32) % width
+            count, any_signed = expected.get(column, [0, 0])
+            expected[column] = [count + 1, any_signed or signed]
+        lo, hi = rows.offsets[i], rows.offsets[i + 1]
+        assert rows.columns[lo:hi].tolist() == sorted(expected)
+        assert rows.counts[lo:hi].tolist() == [expected[c][0] for c in sorted(expected)]
+        assert rows.signed[lo:hi].tolist() == [bool(expected[c][1]) for c in sorted(expected)]
