@@ -32,15 +32,22 @@ def sorted_unique(values: A) -> A:
 def segment_sums(values: np.ndarray, offsets: np.ndarray) -> npt.NDArray[np.int64]:
     """Sums of ``values`` over the CSR segments ``offsets[i]:offsets[i + 1]``.
 
-    Unlike ``np.add.reduceat`` this is right for empty segments, trailing ones included
-    (reduceat fails on a start index equal to the length, i.e. articles with no shingles at
-    the end of a batch).
+    ``np.add.reduceat`` over the non-empty segments only: plain reduceat is wrong for empty
+    segments (it returns the element at their start) and fails on a start equal to the
+    length. A cumulative sum did the same in one pass but needed an int64 copy of the whole
+    input; at 51M entries that was 0.5-1.1 s per call against ~0.1 s for this.
 
     Example:
         >>> segment_sums(np.array([True, False, True]), np.array([0, 2, 2, 3, 3])).tolist()
         [1, 0, 1, 0]
     """
-    running = np.zeros(len(values) + 1, np.int64)
-    np.cumsum(values, out=running[1:])
-    sums: npt.NDArray[np.int64] = running[offsets[1:]] - running[offsets[:-1]]
+    lengths = np.diff(offsets)
+    sums = np.zeros(len(lengths), np.int64)
+    nonempty = lengths > 0
+    if nonempty.any():
+        # The last non-empty segment runs to the end of the slice, so cut it at offsets[-1].
+        data = values[: int(offsets[-1])]
+        if data.dtype == np.bool_:
+            data = data.view(np.uint8)
+        sums[nonempty] = np.add.reduceat(data, offsets[:-1][nonempty], dtype=np.int64)
     return sums
