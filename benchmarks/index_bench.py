@@ -44,6 +44,7 @@ import os
 import pstats
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -1847,8 +1848,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := set(backends) - set(BACKENDS):
         parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
 
+    # A plain `kill` runs the finally blocks that stop redis-server and the generator.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.produce is not None:
-        produce(args.produce, args.seed, sys.stdout)
+        try:
+            produce(args.produce, args.seed, sys.stdout)
+        except BrokenPipeError:  # the consumer stopped reading (time limit, or killed)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     if args.one == "dedupe":
         out = measure_dedupe(
