@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import select
 import signal
 import subprocess
 import sys
@@ -60,6 +61,33 @@ def test_filter_tags_every_line_and_keeps_malformed_ones(tmp_path: Path) -> None
     assert next(o for o in out if o.get("id") == "x1")["extra"] == {"a": 1}
     stderr = done.stderr.decode()
     assert "4 rejected" in stderr and "1 blank lines skipped" in stderr
+
+
+def test_each_verdict_comes_out_before_the_next_line_is_sent(
+    tmp_path: Path, corpus_1000: Path
+) -> None:
+    # A slow crawler: one line at a time, waiting for its verdict before sending the next.
+    records = corpus_1000.read_text(encoding="utf-8").splitlines()[:5]
+    proc = subprocess.Popen(
+        [*DEDUPE, "filter", "--index", str(tmp_path / "slow.idx")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        for record in records:
+            proc.stdin.write(record.encode("utf-8") + b"\n")
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], 60)
+            assert ready, "no verdict within 60 s while the filter had its line"
+            out = json.loads(proc.stdout.readline())
+            assert out["id"] == json.loads(record)["id"] and out["dedupe"]["added"]
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
 
 
 def test_drop_and_rejects_file(tmp_path: Path) -> None:
