@@ -8,8 +8,6 @@ committed to the index, so what a downstream consumer has seen is never lost by 
 Lines are handled in small batches of whatever has already arrived (featurizing and
 committing many articles at once is several times faster than one at a time), but a batch
 never waits for more input: a slow crawler gets each verdict as soon as its line is in.
-While one batch is checked and committed, the next one is parsed and featurized in a
-second thread: the index work is mostly SQLite or Redis calls, which release the GIL.
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ from typing import IO, Any
 
 from dedupe.config import Config
 from dedupe.index import STATUSES, Index
-from dedupe.index.scoring import Row
 from dedupe.readers.records import record_to_article
 from dedupe.types import Article, Reject
 
@@ -134,13 +131,22 @@ def filter_lines(
         warn: Called with each reader warning (a ``Reject``), e.g. to log it.
     """
     counts = FilterCounts()
-    for parsed, articles, rows in _prepared(
-        available_batches(lines, batch_size), index, config, source, counts, warn
-    ):
+    for batch in available_batches(lines, batch_size):
+        parsed: list[tuple[_Line, dict[str, Any] | None, Article | Reject]] = []
+        for line in batch:
+            counts.lines += 1
+            if not line.raw.strip():
+                counts.blank += 1
+                counts.lines -= 1
+                continue
+            where = f"{source}:{line.number}"
+            record, outcome = _parse(line.raw, where, config, counts, warn)
+            parsed.append((line, record, outcome))
+        articles = [a for _, _, a in parsed if isinstance(a, Article)]
         verdicts = (
-            iter(index.add_featurized(articles, rows))
+            iter(list(index.add_many(articles, commit_every=len(articles) or 1)))
             if add
-            else iter([index.check_featurized(a, r) for a, r in zip(articles, rows, strict=True)])
+            else iter([index.check(a) for a in articles])
         )
         for line, record, outcome in parsed:
             if isinstance(outcome, Reject):
@@ -161,68 +167,6 @@ def filter_lines(
         if rejects is not None:
             rejects.flush()
     return counts
-
-
-_Parsed = list[tuple[_Line, dict[str, Any] | None, Article | Reject]]
-
-
-def _prepared(
-    batches: Iterator[list[_Line]],
-    index: Index,
-    config: Config,
-    source: str,
-    counts: FilterCounts,
-    warn: Any,
-) -> Iterator[tuple[_Parsed, list[Article], list[Row]]]:
-    """Each batch parsed and featurized, one batch ahead of the caller, in order.
-
-    A thread does the parsing and featurizing (``Index.featurize`` touches no index state)
-    and hands over at most two batches ahead; it only ever takes what ``batches`` has
-    already read, so nothing waits for input that has not arrived.
-    """
-    ready: queue.Queue[Any] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            for batch in batches:
-                parsed: _Parsed = []
-                for line in batch:
-                    if not line.raw.strip():
-                        counts.blank += 1
-                        continue
-                    counts.lines += 1
-                    record, outcome = _parse(
-                        line.raw, f"{source}:{line.number}", config, counts, warn
-                    )
-                    parsed.append((line, record, outcome))
-                articles = [a for _, _, a in parsed if isinstance(a, Article)]
-                item = (parsed, articles, index.featurize(articles) if articles else [])
-                while not stop.is_set():
-                    try:
-                        ready.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-        except BaseException as exc:  # surfaced in the caller's thread
-            ready.put(exc)
-            return
-        ready.put(_END)
-
-    worker = threading.Thread(target=work, name="dedupe-filter-featurize", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = ready.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
 
 
 def _parse(

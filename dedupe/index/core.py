@@ -102,10 +102,7 @@ class Index:
 
     def check(self, article: Article) -> Verdict:
         """The verdict ``add`` would give, without changing the index."""
-        return self.check_featurized(article, self.featurize([article])[0])
-
-    def check_featurized(self, article: Article, row: Row) -> Verdict:
-        """``check`` with the article's row from ``featurize``."""
+        row = self._featurize([article])[0]
         with self.store.transaction(write=False):
             self._catch_up()
             existing = self.store.find(article.id)
@@ -126,24 +123,12 @@ class Index:
         """
         size = commit_every or self.config.backend.batch_size
         for chunk, rows in self._featurized(_chunks(articles, size)):
-            yield from self.add_featurized(chunk, rows)
-
-    def featurize(self, articles: Sequence[Article]) -> list[Row]:
-        """Feature rows of articles, for ``add_featurized`` and ``check_featurized``.
-
-        Touches no index state, so a caller may run it in another thread while this index
-        adds the previous batch (``dedupe filter`` does).
-        """
-        return _rows(process_batch([a.text for a in articles], self.config), len(articles))
-
-    def add_featurized(self, articles: Sequence[Article], rows: Sequence[Row]) -> list[Verdict]:
-        """Add articles whose rows ``featurize`` gave, in one transaction; their verdicts."""
-        verdicts: list[Verdict] = []
-        with self.store.transaction(write=True):
-            self._catch_up()
-            for article, row in zip(articles, rows, strict=True):
-                verdicts.append(self._add_one(article, row))
-        return verdicts
+            verdicts: list[Verdict] = []
+            with self.store.transaction(write=True):
+                self._catch_up()
+                for article, row in zip(chunk, rows, strict=True):
+                    verdicts.append(self._add_one(article, row))
+            yield from verdicts
 
     def prune(self, cutoff: float) -> int:
         """Remove articles published (or, without a date, added) before ``cutoff`` (Unix time)."""
@@ -314,6 +299,9 @@ class Index:
         row: U32 = signature[0]
         return row
 
+    def _featurize(self, articles: Sequence[Article]) -> list[Row]:
+        return _rows(process_batch([a.text for a in articles], self.config), len(articles))
+
     def _featurized(
         self, chunks: Iterator[list[Article]]
     ) -> Iterator[tuple[list[Article], list[Row]]]:
@@ -328,7 +316,7 @@ class Index:
         workers = self.config.backend.num_workers - 1  # this process does the index work
         if second is None or workers < 1:
             for chunk in itertools.chain(filter(None, [first, second]), chunks):
-                yield chunk, self.featurize(chunk)
+                yield chunk, self._featurize(chunk)
             return
         ahead: deque[tuple[list[Article], Future[BatchResult]]] = deque()
         assert first is not None
