@@ -8,8 +8,8 @@ measures. Articles with nothing to sign get an all-max row and are marked not co
 
 datasketch 2.0 (``minhash.py``): each 32-bit input hash is pre-mixed with the MurmurHash3 fmix32
 finalizer, then permutation k maps it to ``a_k * h + b_k mod 2^32`` (uint32 wraparound); the
-signature is the minimum per permutation. We take ``a``/``b`` from a datasketch ``MinHash`` so
-the permutations cannot drift from the library's.
+signature is the minimum per permutation (computed by ``dedupe._kernels.min_hashes``). We take
+``a``/``b`` from a datasketch ``MinHash`` so the permutations cannot drift from the library's.
 """
 
 from __future__ import annotations
@@ -25,16 +25,6 @@ from dedupe.shingle import U32, Bools, ShingleTable
 
 MAX_HASH = np.uint32(0xFFFFFFFF)
 SCHEME = "affine32"
-
-
-def fmix32(h: U32) -> U32:
-    """MurmurHash3's 32-bit finalizer, element-wise (as datasketch's ``_fmix`` for width 32)."""
-    with np.errstate(over="ignore"):
-        h = h ^ (h >> np.uint32(16))
-        h = h * np.uint32(0x85EBCA6B)
-        h = h ^ (h >> np.uint32(13))
-        h = h * np.uint32(0xC2B2AE35)
-        return h ^ (h >> np.uint32(16))
 
 
 def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
