@@ -60,8 +60,16 @@ def signatures_from(array: Any, num_perm: int) -> U32:
     """An (n, num_perm) uint32 matrix from a binary column of little-endian signatures."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    raw = b"".join(array.to_pylist())
-    return np.frombuffer(raw, dtype="<u4").reshape(len(array), num_perm).astype(np.uint32)
+    n = len(array)
+    if n == 0:
+        return np.zeros((0, num_perm), np.uint32)
+    # Straight from the Arrow buffers: every value is num_perm * 4 bytes, so the values are
+    # one contiguous block (no Python bytes object per row).
+    offsets = np.frombuffer(array.buffers()[1], np.int32)[array.offset : array.offset + n + 1]
+    if array.null_count or (np.diff(offsets) != num_perm * 4).any():
+        raise ValueError(f"signature column does not hold {num_perm} slots per row")
+    data = np.frombuffer(array.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    return data.view("<u4").reshape(n, num_perm).astype(np.uint32)
 
 
 def signature_array(signatures: U32) -> pa.Array:

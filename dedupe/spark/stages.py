@@ -13,8 +13,9 @@ Input: articles ``(id, text, published_ts)``. Stages and the function each one m
    ``band_keys`` reads; equal keys iff equal bands). Buckets are counted with multiplicity;
    a bucket of at most ``lsh.max_bucket_size`` articles yields all its pairs, a bigger one a
    star from its smallest id (``find_candidates``'s rule), so candidates equal the local ones.
-5. ``score_pairs``: both feature rows joined to each distinct text pair, MinHash screening with
-   ``estimated_containment`` and exact scores with ``Verifier.fit_frequencies`` (same IDF).
+5. ``score_pairs``: MinHash screening with ``estimated_containment`` on the two signatures of
+   each distinct text pair, then both feature rows joined to the pairs that pass, and exact
+   scores with ``Verifier.fit_frequencies`` (same IDF).
 """
 
 from __future__ import annotations
@@ -370,56 +371,57 @@ def bucket_pairs(
     return keyed.select("left_id", "right_id", "key_l", "key_r"), buckets
 
 
-def _score_fn(
-    config: Config, doc_freq: Broadcast[np.ndarray], num_articles: int, screen: bool
-) -> ArrowFn:
+def _screen_fn(config: Config) -> ArrowFn:
+    """Pairs whose MinHash-estimated containment reaches the floor (the local screen)."""
     verify = config.verify
     num_perm = config.minhash.num_perm
     floor = verify.estimate_floor * verify.containment_threshold
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            m = batch.num_rows
+            signatures = np.concatenate(
+                (
+                    signatures_from(batch.column("l_signature"), num_perm),
+                    signatures_from(batch.column("r_signature"), num_perm),
+                )
+            )
+            sizes = np.concatenate(
+                (
+                    batch.column("l_compared").to_numpy(zero_copy_only=False),
+                    batch.column("r_compared").to_numpy(zero_copy_only=False),
+                )
+            ).astype(np.int64)
+            pair = np.arange(m, dtype=np.int64)
+            keep = pa.array(estimated_containment(signatures, sizes, pair, pair + m) >= floor)
+            yield pa.RecordBatch.from_arrays(
+                [batch.column("key_l").filter(keep), batch.column("key_r").filter(keep)],
+                names=["key_l", "key_r"],
+            )
+
+    return run
+
+
+def _score_fn(config: Config, doc_freq: Broadcast[np.ndarray], num_articles: int) -> ArrowFn:
+    verify = config.verify
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         frequencies = doc_freq.value
         for batch in batches:
             m = batch.num_rows
-            keep = np.ones(m, np.bool_)
-            if screen:
-                signatures = np.concatenate(
-                    (
-                        signatures_from(batch.column("l_signature"), num_perm),
-                        signatures_from(batch.column("r_signature"), num_perm),
-                    )
-                )
-                sizes = np.concatenate(
-                    (
-                        batch.column("l_compared").to_numpy(zero_copy_only=False),
-                        batch.column("r_compared").to_numpy(zero_copy_only=False),
-                    )
-                ).astype(np.int64)
-                pair = np.arange(m, dtype=np.int64)
-                keep = estimated_containment(signatures, sizes, pair, pair + m) >= floor
-            rows = np.flatnonzero(keep)
-            k = len(rows)
-            features = FeatureRows.concat(
-                [_take(features_from(batch, "l_"), rows), _take(features_from(batch, "r_"), rows)]
-            )
+            features = FeatureRows.concat([features_from(batch, "l_"), features_from(batch, "r_")])
             verifier = Verifier(config=verify).fit_frequencies(features, frequencies, num_articles)
-            pair = np.arange(k, dtype=np.int64)
-            scores = verifier.score(pair, pair + k)
-            jaccard = np.zeros(m)
-            containment = np.zeros(m)
-            cosine = np.zeros(m)
-            shared = np.zeros(m, np.int64)
-            jaccard[rows], containment[rows] = scores.jaccard, scores.containment
-            cosine[rows], shared[rows] = scores.cosine, scores.shared
+            pair = np.arange(m, dtype=np.int64)
+            scores = verifier.score(pair, pair + m)
             yield pa.RecordBatch.from_arrays(
                 [
                     batch.column("key_l"),
                     batch.column("key_r"),
-                    pa.array(keep),
-                    pa.array(jaccard, pa.float64()),
-                    pa.array(containment, pa.float64()),
-                    pa.array(cosine, pa.float64()),
-                    pa.array(shared, pa.int64()),
+                    pa.array(np.ones(m, np.bool_)),
+                    pa.array(scores.jaccard, pa.float64()),
+                    pa.array(scores.containment, pa.float64()),
+                    pa.array(scores.cosine, pa.float64()),
+                    pa.array(scores.shared, pa.int64()),
                 ],
                 names=[
                     "key_l",
@@ -468,30 +470,44 @@ def score_pairs(
         config: Run settings (verify thresholds, num_perm).
         doc_freq: Broadcast corpus document frequencies.
         num_articles: Articles in the corpus.
-        screen: Drop pairs whose MinHash-estimated containment is under the floor, as the
-            local verify stage does (``screened`` false, scores 0).
+        screen: Score only the pairs whose MinHash-estimated containment reaches the floor,
+            as the local verify stage does. The screen joins just the two signatures to each
+            pair; the feature rows (about five times bigger) are joined to the pairs that pass
+            only, which on news is a small share of the candidates: the largest shuffle of a
+            run shrinks accordingly.
 
     Returns:
-        One row per distinct pair, ``SCORES_SCHEMA``.
+        One row per distinct pair scored, ``SCORES_SCHEMA`` (``screened`` is true: pairs the
+        screen drops are left out).
     """
     from pyspark.sql import functions as F
 
     distinct = key_pairs.select(
         F.least("key_l", "key_r").alias("key_l"), F.greatest("key_l", "key_r").alias("key_r")
     ).distinct()
-    wanted = ["columns", "counts", "signed", "compared", "signature"]
+    if screen:
+        distinct = _sides(distinct, signed, ["signature", "compared"]).mapInArrow(
+            _screen_fn(config), "key_l string, key_r string"
+        )
+    wanted = ["columns", "counts", "signed"]
+    return _sides(distinct, signed, wanted).mapInArrow(
+        _score_fn(config, doc_freq, num_articles), SCORES_SCHEMA
+    )
+
+
+def _sides(pairs: DataFrame, signed: DataFrame, wanted: list[str]) -> DataFrame:
+    """Each pair with the ``wanted`` columns of its two texts, prefixed ``l_`` and ``r_``."""
+    from pyspark.sql import functions as F
+
     left = signed.select(
         F.col("text_key").alias("key_l"), *[F.col(c).alias("l_" + c) for c in wanted]
     )
     right = signed.select(
         F.col("text_key").alias("key_r"), *[F.col(c).alias("r_" + c) for c in wanted]
     )
-    joined = distinct.join(left, "key_l").join(right, "key_r")
     columns: list[Any] = ["key_l", "key_r"]
     columns += ["l_" + c for c in wanted] + ["r_" + c for c in wanted]
-    return joined.select(*columns).mapInArrow(
-        _score_fn(config, doc_freq, num_articles, screen), SCORES_SCHEMA
-    )
+    return pairs.join(left, "key_l").join(right, "key_r").select(*columns)
 
 
 __all__ = [
