@@ -246,9 +246,12 @@ def _shingle_all(texts: Sequence[str], config: Config, progress: bool) -> _Shing
     for result in results:
         for key, value in result.seconds.items():
             seconds[key] = seconds.get(key, 0.0) + value
+    shingles = sum(r.shingles for r in results)
+    parts = [r.features for r in results]
+    del results  # the parts list is all that holds the batches now: concat_draining frees them
     return _Shingled(
-        features=FeatureRows.concat([r.features for r in results]),
-        shingles=sum(r.shingles for r in results),
+        features=FeatureRows.concat_draining(parts),
+        shingles=shingles,
         seconds=seconds,
         workers=max(workers, 1),
     )
