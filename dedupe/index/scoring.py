@@ -141,51 +141,35 @@ class QueryScorer:
         return weights / norm if norm > 0 else weights
 
     def score(self, rows: list[Row]) -> Scores:
-        """Exact scores against each row, vectorized over all rows' entries at once."""
+        """Exact scores against each row: one compiled merge of each row with the query."""
+        from dedupe._kernels import query_scores
+
         k = len(rows)
         if not k:
             empty = np.zeros(0)
             return Scores(empty, empty, empty, np.zeros(0, np.int64))
-        lengths = np.fromiter((len(r.columns) for r in rows), np.int64, k)
-        owner = np.repeat(np.arange(k), lengths)
-        columns = np.concatenate([r.columns for r in rows])
-        counts = np.concatenate([r.counts for r in rows])
-        signed = np.concatenate([r.signed for r in rows])
-        # One search of every candidate entry in the query's columns answers all three
-        # questions: is the column in the query, compared there, and with what weight.
-        query_columns = self.query.columns
-        if len(query_columns):
-            position = np.minimum(np.searchsorted(query_columns, columns), len(query_columns) - 1)
-            in_query = query_columns[position] == columns
-        else:
-            position = np.zeros(len(columns), np.int64)
-            in_query = np.zeros(len(columns), np.bool_)
-        df = self.freq.doc_freq[columns].astype(np.int64)
-        df += in_query * self.extra
-        kept = df <= self.limit
-        compared = kept & signed
-        sizes = np.bincount(owner[compared], minlength=k)
-        both = compared & in_query
-        if len(query_columns):
-            both &= self.is_compared[position]
-        shared = np.bincount(owner[both], minlength=k).astype(np.int64)
+        offsets = np.zeros(k + 1, np.int64)
+        np.cumsum(np.fromiter((len(r.columns) for r in rows), np.int64, k), out=offsets[1:])
+        sizes, shared, norms, dots = query_scores(
+            self.query.columns,
+            self.is_compared,
+            self.column_weights,
+            offsets,
+            np.concatenate([r.columns for r in rows]),
+            np.concatenate([r.counts for r in rows]),
+            np.concatenate([r.signed for r in rows]),
+            self.freq.doc_freq,
+            extra=self.extra,
+            limit=self.limit,
+            articles=self.articles,
+        )
         mine = len(self.compared)
         smaller = np.minimum(sizes, mine)
         union = sizes + mine - shared
+        norms = np.sqrt(norms)
         with np.errstate(divide="ignore", invalid="ignore"):
             containment = np.where(smaller > 0, shared / np.maximum(smaller, 1), 0.0)
             jaccard = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
-        # Cosine: TF-IDF weights of every kept entry, l2 norms per row, dot with the query's
-        # weights over shared columns (a common column weighs 0 on the query side).
-        tf = 1.0 + np.log(counts[kept].astype(np.float64))
-        idf = np.log((self.articles + 1.0) / (df[kept] + 1.0)) + 1.0
-        weights = tf * idf
-        kept_owner = owner[kept]
-        norms = np.sqrt(np.bincount(kept_owner, weights * weights, minlength=k))
-        hit = in_query[kept]
-        query_weights = self.column_weights[position[kept][hit]] if len(query_columns) else 0.0
-        dots = np.bincount(kept_owner[hit], weights[hit] * query_weights, minlength=k)
-        with np.errstate(divide="ignore", invalid="ignore"):
             cosine = np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), 0.0)
         return Scores(
             jaccard=jaccard,
