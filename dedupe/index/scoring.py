@@ -64,15 +64,16 @@ class Row:
         """
         if len(columns) % 4 or len(counts) % 2:
             raise ValueError("stored row has a truncated array")
-        cols = np.frombuffer(columns, dtype="<i4").astype(np.int32)
-        tf = np.frombuffer(counts, dtype="<u2").astype(np.uint16)
+        # Read-only views of the blobs, no copies (a check reads a few hundred rows).
+        cols = np.frombuffer(columns, dtype="<i4")
+        tf = np.frombuffer(counts, dtype="<u2")
         if len(tf) != len(cols) or len(signed) != (len(cols) + 7) // 8:
             raise ValueError(f"stored row has {len(cols)} columns but {len(tf)} counts")
         # Columns are stored sorted and unique; anything else is damage, not data.
         if thorough and len(cols) and (cols[0] < 0 or (np.diff(cols) <= 0).any()):
             raise ValueError("stored row's columns are not sorted and unique")
         bits = np.unpackbits(np.frombuffer(signed, dtype=np.uint8), count=len(cols))
-        return Row(cols, tf, bits.astype(np.bool_))
+        return Row(cols, tf, bits.view(np.bool_))
 
 
 class Frequencies:
