@@ -39,7 +39,7 @@ from dedupe.config import Config
 from dedupe.errors import UsageError
 from dedupe.index.records import IndexStats, Match, Status, Verdict
 from dedupe.index.scoring import Frequencies, QueryScorer, Row, stable_band_keys
-from dedupe.index.store import SCHEMA_VERSION, Store, StoredArticle
+from dedupe.index.store import SCHEMA_VERSION, CandidateRow, Store, StoredArticle
 from dedupe.shingle import U32
 from dedupe.signature import MAX_HASH, permutations
 from dedupe.types import Article
@@ -235,7 +235,7 @@ class Index:
         keys = stable_band_keys(signature, self.bands, self.rows).tolist()
         candidates, grow = self.store.candidates(keys, self.config.lsh.max_bucket_size)
         survivors = self._screen(sorted(candidates), signature, scorer.compared_count)
-        stored = [s for s in self.store.load(survivors) if self._in_window(article, s)]
+        stored = [s for s in self.store.load_rows(survivors) if self._in_window(article, s)]
         scores = scorer.score([s.row for s in stored])
         passed = np.flatnonzero(scorer.passes(scores))
         order = sorted(
@@ -282,7 +282,7 @@ class Index:
         estimate = shared / np.maximum(np.minimum(sizes, size), 1)
         return [f[0] for f, ok in zip(found, estimate >= floor, strict=True) if ok]
 
-    def _in_window(self, article: Article, other: StoredArticle) -> bool:
+    def _in_window(self, article: Article, other: CandidateRow) -> bool:
         window = self.config.cluster.time_window_days * 86_400.0
         if window <= 0 or article.published is None or other.published is None:
             return True

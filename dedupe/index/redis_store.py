@@ -73,7 +73,7 @@ from redis.typing import EncodableT
 
 from dedupe.errors import DedupeError, UsageError
 from dedupe.index.scoring import Row
-from dedupe.index.store import StoredArticle, StoreState, bucket_candidates
+from dedupe.index.store import CandidateRow, StoredArticle, StoreState, bucket_candidates
 
 T = TypeVar("T")
 
@@ -111,6 +111,8 @@ DEFAULT_PREFIX = "dedupe"
 LOCK_TTL_SECONDS = 30.0
 # Reads and deletes go in pipelines of this many articles (one round trip each).
 BATCH = 500
+# The hash fields judging reads of a candidate (``load_rows``); the first must always exist.
+_CANDIDATE_FIELDS = [b"id", b"published", b"cluster", b"columns", b"counts", b"signed"]
 # size_bytes measures key by key (MEMORY USAGE) below this many keys, else asks the server.
 EXACT_SIZE_KEYS = 10_000
 _FIRST_DELAY, _MAX_DELAY = 0.1, 5.0
@@ -460,7 +462,24 @@ class RedisStore:
                     out.append((s, int(size), bytes(signature)))
         return out
 
-    def load(self, seqs: Sequence[int]) -> list[StoredArticle]:
+    def load_rows(self, seqs: Sequence[int]) -> list[CandidateRow]:
+        ordered = sorted({int(s) for s in seqs})
+        out: list[CandidateRow] = []
+        for chunk in _batched(ordered, BATCH):
+
+            def read(chunk: list[int] = chunk) -> list[Any]:
+                pipe = self.client.pipeline(transaction=False)
+                for s in chunk:
+                    pipe.hmget(self._article_key(s), _CANDIDATE_FIELDS)
+                return pipe.execute()
+
+            for s, values in zip(chunk, self._call(read), strict=True):
+                if values[0] is not None:
+                    fields = dict(zip(_CANDIDATE_FIELDS, values, strict=True))
+                    out.append(self._candidate(s, fields))
+        return out
+
+    def _load(self, seqs: Sequence[int]) -> list[StoredArticle]:
         ordered = sorted({int(s) for s in seqs})
         out: list[StoredArticle] = []
         for chunk in _batched(ordered, BATCH):
@@ -489,7 +508,7 @@ class RedisStore:
 
     def older_than(self, cutoff: float) -> list[StoredArticle]:
         below = f"({float(cutoff)!r}"  # exclusive, as SQLite's <
-        return self.load(
+        return self._load(
             _ints(self._call(partial(self.client.zrangebyscore, self._age, "-inf", below)))
         )
 
@@ -764,6 +783,23 @@ class RedisStore:
         """A SCAN pattern for keys under the prefix (glob characters in it escaped)."""
         escaped = "".join("\\" + ch if ch in "\\*?[]" else ch for ch in self.prefix)
         return escaped + rest
+
+    def _candidate(self, seq: int, fields: dict[bytes, Any]) -> CandidateRow:
+        try:
+            published = fields[b"published"]
+            return CandidateRow(
+                seq=seq,
+                id=_text(fields[b"id"]),
+                published=float(published) if published else None,
+                cluster=_text(fields[b"cluster"]),
+                row=Row.from_blobs(fields[b"columns"], fields[b"counts"], fields[b"signed"]),
+            )
+        except (ValueError, TypeError, UnicodeDecodeError) as exc:
+            article_id = (fields.get(b"id") or b"?").decode(errors="replace")
+            raise DedupeError(
+                f"{self.location}: article {article_id!r} (seq {seq}) is damaged: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
 
     def _stored(
         self, seq: int, fields: dict[bytes, bytes], *, thorough: bool = False

@@ -24,7 +24,7 @@ import numpy as np
 
 from dedupe.errors import DedupeError
 from dedupe.index.scoring import Row
-from dedupe.index.store import StoredArticle, StoreState, bucket_candidates
+from dedupe.index.store import CandidateRow, StoredArticle, StoreState, bucket_candidates
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -238,14 +238,16 @@ class SqliteStore:
         ).fetchall()
         return [(int(seq), int(size), bytes(signature)) for seq, size, signature in rows]
 
-    def load(self, seqs: Sequence[int]) -> list[StoredArticle]:
+    def load_rows(self, seqs: Sequence[int]) -> list[CandidateRow]:
         if not seqs:
             return []
         marks = ",".join("?" * len(seqs))
         rows = self._run(
-            f"SELECT {_COLUMNS} FROM articles WHERE seq IN ({marks}) ORDER BY seq", list(seqs)
+            "SELECT seq, id, published, cluster, columns, counts, signed FROM articles"
+            f" WHERE seq IN ({marks}) ORDER BY seq",
+            list(seqs),
         ).fetchall()
-        return [_stored(self.location, r) for r in rows]
+        return [_candidate(self.location, r) for r in rows]
 
     def find(self, article_id: str) -> StoredArticle | None:
         row = self._run(f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -376,6 +378,23 @@ def _stored(location: str, row: tuple[Any, ...], *, thorough: bool = False) -> S
         keys=bytes(keys),
         signature=bytes(signature),
         size=int(size),
+    )
+
+
+def _candidate(location: str, row: tuple[Any, ...]) -> CandidateRow:
+    seq, article_id, published, cluster, columns, counts, signed = row
+    try:
+        features = Row.from_blobs(columns, counts, signed)
+    except (ValueError, TypeError) as exc:
+        raise CorruptIndexError(
+            f"{location}: article {article_id!r} (seq {seq}) has damaged features: {exc}"
+        ) from None
+    return CandidateRow(
+        seq=int(seq),
+        id=str(article_id),
+        published=None if published is None else float(published),
+        cluster=str(cluster),
+        row=features,
     )
 
 

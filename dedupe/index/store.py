@@ -46,6 +46,21 @@ class StoredArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class CandidateRow:
+    """What judging reads of a candidate that passed screening: who, when, group, features.
+
+    Less than ``StoredArticle``: a check reads a few hundred of these, and the band keys,
+    signature and verdict (about 2 KB of the row) are not needed to score them.
+    """
+
+    seq: int
+    id: str
+    published: float | None
+    cluster: str
+    row: Row
+
+
+@dataclass(frozen=True, slots=True)
 class StoreState:
     """Cheap to read before every operation: has anything changed since we last looked?"""
 
@@ -99,8 +114,8 @@ class Store(Protocol):
         """(seq, size, signature) of these articles, in seq order (missing ones left out)."""
         ...
 
-    def load(self, seqs: Sequence[int]) -> list[StoredArticle]:
-        """The stored articles with these seqs, in seq order (missing ones left out)."""
+    def load_rows(self, seqs: Sequence[int]) -> list[CandidateRow]:
+        """The candidates with these seqs, in seq order (missing ones left out)."""
         ...
 
     def find(self, article_id: str) -> StoredArticle | None:
