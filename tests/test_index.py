@@ -276,3 +276,19 @@ def test_scores_equal_the_cluster_report_when_the_corpus_is_the_same(tmp_path: P
                 assert match.shared_shingles == pair.shared_shingles
                 checked += 1
     assert checked >= 2 * len(pairs) - 10  # max_matches may cut a few
+
+
+@pytest.mark.parametrize("commit_every", [1, 10])
+def test_a_full_bucket_offers_only_its_first_member(tmp_path: Path, commit_every: int) -> None:
+    # Five copies of one text share every band. With room for two articles per bucket, the
+    # third copy onwards meets only the bucket's first member, whether the buckets were
+    # filled by earlier commits (one article per commit) or in the same transaction.
+    config = build_config({"lsh": {"max_bucket_size": 2}})
+    text = paragraphs(pseudo_sentences(5, 30))
+    copies = [Article(id=f"copy-{i}", text=text) for i in range(5)]
+    with open_index(tmp_path / "capped.idx", config) as idx:
+        verdicts = list(idx.add_many(copies, commit_every=commit_every))
+    assert [[m.id for m in v.matches] for v in verdicts] == [[], *[["copy-0"]] * 4]
+    with open_index(tmp_path / "roomy.idx") as idx:
+        verdicts = list(idx.add_many(copies, commit_every=commit_every))
+    assert sorted(m.id for m in verdicts[2].matches) == ["copy-0", "copy-1"]

@@ -476,3 +476,17 @@ def test_unreachable_server_is_named_without_its_password() -> None:
     assert f"redis://127.0.0.1:{port}/0?prefix=news" in message
     assert "cannot reach Redis" in message
     assert "hunter2" not in message
+
+
+def test_a_full_bucket_offers_only_its_first_member(redis_server: RedisServer) -> None:
+    # As on SQLite (tests/test_index.py): the third copy onwards meets the first member only,
+    # from committed buckets (one article per commit) and from the open transaction alike.
+    config = build_config({"lsh": {"max_bucket_size": 2}})
+    text = paragraphs(pseudo_sentences(5, 30))
+    for commit_every in (1, 10):
+        copies = [Article(id=f"copy-{commit_every}-{i}", text=text) for i in range(5)]
+        url = f"{redis_server.url}?prefix=capped{commit_every}"
+        with open_index(url, config) as idx:
+            verdicts = list(idx.add_many(copies, commit_every=commit_every))
+        first = f"copy-{commit_every}-0"
+        assert [[m.id for m in v.matches] for v in verdicts] == [[], *[[first]] * 4]

@@ -84,9 +84,7 @@ def test_query_scores_equal_the_set_based_definitions(
     scores = scorer.score([_row(o) for o in others])
     extra = 0 if counted else 1
     for k, other in enumerate(others):
-        jaccard, containment, cosine, shared = _reference(
-            query, other, doc_freq, 30, config, extra
-        )
+        jaccard, containment, cosine, shared = _reference(query, other, doc_freq, 30, config, extra)
         assert scores.shared[k] == shared
         assert scores.jaccard[k] == pytest.approx(jaccard, abs=1e-12)
         assert scores.containment[k] == pytest.approx(containment, abs=1e-12)
