@@ -214,7 +214,11 @@ def query_scores(
     df = doc_freq[columns]
     with np.errstate(divide="ignore"):  # count 0 does not occur; its slot is never read
         tf_of_count = 1.0 + np.log(np.arange(int(counts.max(initial=0)) + 1, dtype=np.float64))
-    frequencies = np.arange(int(limit) + 1, dtype=np.float64)
+    # Kept entries have a frequency of at most ``limit`` and of at most the largest one
+    # gathered (plus ``extra``): the table stays small even when ``max_df`` lets ``limit``
+    # grow with millions of articles.
+    top = min(int(limit), int(df.max(initial=0)) + extra)
+    frequencies = np.arange(top + 1, dtype=np.float64)
     idf_of_df = np.log((articles + 1.0) / (frequencies + 1.0)) + 1.0
     sizes = np.zeros(k, np.int64)
     shared = np.zeros(k, np.int64)

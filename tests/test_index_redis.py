@@ -490,3 +490,16 @@ def test_a_full_bucket_offers_only_its_first_member(redis_server: RedisServer) -
             verdicts = list(idx.add_many(copies, commit_every=commit_every))
         first = f"copy-{commit_every}-0"
         assert [[m.id for m in v.matches] for v in verdicts] == [[], *[[first]] * 4]
+
+
+def test_a_candidate_missing_a_field_is_reported_not_skipped(
+    redis_server: RedisServer, make_article: MakeArticle
+) -> None:
+    with open_index(redis_server.url + "?prefix=holed") as idx:
+        assert idx.add(_story(make_article, 7)).added
+        client = redis_server.client()
+        client.hdel("holed:a:1", "id")  # the hash is still there, one field is not
+        client.close()
+        # Its near-duplicate reads it as a candidate: a clear error naming the seq.
+        with pytest.raises(DedupeError, match=r"\(seq 1\) is damaged: KeyError"):
+            idx.check(_rewrite(make_article, 7))

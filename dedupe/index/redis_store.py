@@ -111,7 +111,7 @@ DEFAULT_PREFIX = "dedupe"
 LOCK_TTL_SECONDS = 30.0
 # Reads and deletes go in pipelines of this many articles (one round trip each).
 BATCH = 500
-# The hash fields judging reads of a candidate (``load_rows``); the first must always exist.
+# The hash fields judging reads of a candidate (``load_rows``).
 _CANDIDATE_FIELDS = [b"id", b"published", b"cluster", b"columns", b"counts", b"signed"]
 # size_bytes measures key by key (MEMORY USAGE) below this many keys, else asks the server.
 EXACT_SIZE_KEYS = 10_000
@@ -474,8 +474,11 @@ class RedisStore:
                 return pipe.execute()
 
             for s, values in zip(chunk, self._call(read), strict=True):
-                if values[0] is not None:
-                    fields = dict(zip(_CANDIDATE_FIELDS, values, strict=True))
+                # All fields absent: the article is gone (pruned meanwhile). Some absent:
+                # the hash is damaged, which ``_candidate`` reports by the missing field.
+                pairs = zip(_CANDIDATE_FIELDS, values, strict=True)
+                fields = {f: v for f, v in pairs if v is not None}
+                if fields:
                     out.append(self._candidate(s, fields))
         return out
 
@@ -785,7 +788,7 @@ class RedisStore:
         return escaped + rest
 
     def _candidate(self, seq: int, fields: dict[bytes, Any]) -> CandidateRow:
-        try:
+        with self._reading(seq, fields):
             published = fields[b"published"]
             return CandidateRow(
                 seq=seq,
@@ -794,17 +797,11 @@ class RedisStore:
                 cluster=_text(fields[b"cluster"]),
                 row=Row.from_blobs(fields[b"columns"], fields[b"counts"], fields[b"signed"]),
             )
-        except (ValueError, TypeError, UnicodeDecodeError) as exc:
-            article_id = (fields.get(b"id") or b"?").decode(errors="replace")
-            raise DedupeError(
-                f"{self.location}: article {article_id!r} (seq {seq}) is damaged: "
-                f"{type(exc).__name__}: {exc}"
-            ) from None
 
     def _stored(
         self, seq: int, fields: dict[bytes, bytes], *, thorough: bool = False
     ) -> StoredArticle:
-        try:
+        with self._reading(seq, fields):
             published = fields[b"published"]
             return StoredArticle(
                 seq=seq,
@@ -820,8 +817,14 @@ class RedisStore:
                 signature=bytes(fields[b"signature"]),
                 size=int(fields[b"size"]),
             )
+
+    @contextmanager
+    def _reading(self, seq: int, fields: dict[bytes, Any]) -> Iterator[None]:
+        """Turn a missing or malformed field of article ``seq`` into a clear error."""
+        try:
+            yield
         except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
-            article_id = fields.get(b"id", b"?").decode(errors="replace")
+            article_id = (fields.get(b"id") or b"?").decode(errors="replace")
             raise DedupeError(
                 f"{self.location}: article {article_id!r} (seq {seq}) is damaged: "
                 f"{type(exc).__name__}: {exc}"

@@ -356,14 +356,10 @@ class SqliteStore:
 def _stored(location: str, row: tuple[Any, ...], *, thorough: bool = False) -> StoredArticle:
     seq, article_id, published, added_at, cluster, verdict, columns, counts, signed, keys = row[:10]
     size, signature = row[10:]
-    try:
+    with _damage(location, seq, article_id):
         features = Row.from_blobs(columns, counts, signed, thorough=thorough)
         if len(keys) % 8 or len(signature) % 4:
             raise ValueError("band keys or signature blob is truncated")
-    except (ValueError, TypeError) as exc:
-        raise CorruptIndexError(
-            f"{location}: article {article_id!r} (seq {seq}) has damaged features: {exc}"
-        ) from None
     return StoredArticle(
         seq=int(seq),
         id=str(article_id),
@@ -380,12 +376,8 @@ def _stored(location: str, row: tuple[Any, ...], *, thorough: bool = False) -> S
 
 def _candidate(location: str, row: tuple[Any, ...]) -> CandidateRow:
     seq, article_id, published, cluster, columns, counts, signed = row
-    try:
+    with _damage(location, seq, article_id):
         features = Row.from_blobs(columns, counts, signed)
-    except (ValueError, TypeError) as exc:
-        raise CorruptIndexError(
-            f"{location}: article {article_id!r} (seq {seq}) has damaged features: {exc}"
-        ) from None
     return CandidateRow(
         seq=int(seq),
         id=str(article_id),
@@ -393,6 +385,17 @@ def _candidate(location: str, row: tuple[Any, ...]) -> CandidateRow:
         cluster=str(cluster),
         row=features,
     )
+
+
+@contextmanager
+def _damage(location: str, seq: object, article_id: object) -> Iterator[None]:
+    """Blobs that do not fit together are a damaged index, named by article and seq."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        raise CorruptIndexError(
+            f"{location}: article {article_id!r} (seq {seq}) has damaged features: {exc}"
+        ) from None
 
 
 def _database_error(location: str, exc: sqlite3.DatabaseError) -> DedupeError:
