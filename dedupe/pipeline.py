@@ -22,7 +22,7 @@ import numpy as np
 
 from dedupe._arrays import segment_sums
 from dedupe._progress import progress_iter
-from dedupe._workers import die_with_parent, worker_context, workers_failed
+from dedupe._workers import worker_context, workers_failed
 from dedupe.batch import FeatureRows, process_batch
 from dedupe.candidates import find_candidates
 from dedupe.cluster import group_rows
@@ -222,9 +222,7 @@ def _shingle_all(texts: Sequence[str], config: Config, progress: bool) -> _Shing
     if workers > 1:
         context = worker_context()
         try:
-            with ProcessPoolExecutor(
-                max_workers=workers, mp_context=context, initializer=die_with_parent
-            ) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 results = list(
                     progress_iter(
                         pool.map(process_batch, batches, repeat(config)),

@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from dedupe._workers import worker_context
 from tests.conftest import REPO
 
 _SCRIPT = """
 import os, sys, time
 from concurrent.futures import ProcessPoolExecutor
-from dedupe._workers import die_with_parent, worker_context
+from dedupe._workers import worker_context
 
 if __name__ == "__main__":
-    with ProcessPoolExecutor(2, mp_context=worker_context(), initializer=die_with_parent) as pool:
+    with ProcessPoolExecutor(2, mp_context=worker_context()) as pool:
         list(pool.map(abs, range(8)))  # the forkserver and both workers are up
         print("ready", flush=True)
         time.sleep(600)
@@ -48,14 +49,12 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux")
-# Known intermittent: in one full-suite CI run (2026-12-02) the forkserver and the resource
-# tracker outlived the killed parent (the workers died); 15 runs of this file alone passed.
-# The cause is not found yet, so the test runs only when asked for, not in `make test`.
-@pytest.mark.skipif(
-    os.environ.get("DEDUPE_RUN_INTERMITTENT") != "1",
-    reason="intermittent (forkserver survived once in CI); set DEDUPE_RUN_INTERMITTENT=1",
+LINUX_ONLY = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="parent-death signal is Linux"
 )
+
+
+@LINUX_ONLY
 def test_forkserver_and_workers_die_when_dedupe_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "pool.py"
     script.write_text(_SCRIPT, encoding="utf-8")
@@ -79,3 +78,46 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return False
+
+
+def _parent_death_signal() -> tuple[int, int]:
+    """(parent-death signal, parent pid) of the calling process (runs in a worker)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    signal_number = ctypes.c_int(0)
+    libc.prctl(2, ctypes.byref(signal_number), 0, 0, 0)  # PR_GET_PDEATHSIG
+    return signal_number.value, os.getppid()
+
+
+@LINUX_ONLY
+def test_every_worker_is_tied_to_the_forkserver_before_its_first_task() -> None:
+    # The tie is made right after the fork, so it holds for a worker that has not run a
+    # task yet (a dedupe killed while a worker starts up used to leave that worker behind).
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import forkserver
+
+    with ProcessPoolExecutor(2, mp_context=worker_context()) as pool:
+        seen = set(pool.map(_parent_death_signal_after_a_pause, range(6)))
+        server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    assert seen == {(int(signal.SIGKILL), server)}
+
+
+def _parent_death_signal_after_a_pause(_: int) -> tuple[int, int]:
+    time.sleep(0.2)  # so that both workers take tasks
+    return _parent_death_signal()
+
+
+@LINUX_ONLY
+def test_a_process_whose_expected_parent_is_gone_exits_at_once() -> None:
+    # die_with_parent(pid) when pid is no longer the parent (it died between the fork and
+    # the call): the process must not carry on as an orphan.
+    code = (
+        "import os\n"
+        "from dedupe._workers import die_with_parent\n"
+        "die_with_parent(os.getppid() + 1_000_000)\n"
+        "print('still running')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=REPO)
+    assert done.returncode == 1
+    assert done.stdout == b""

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from dedupe import __version__
-from dedupe._workers import die_with_parent, worker_context, workers_failed
+from dedupe._workers import worker_context, workers_failed
 from dedupe.batch import BatchResult, process_batch
 from dedupe.config import Config
 from dedupe.errors import UsageError
@@ -321,9 +321,7 @@ class Index:
         ahead: deque[tuple[list[Article], Future[BatchResult]]] = deque()
         assert first is not None
         try:
-            with ProcessPoolExecutor(
-                max_workers=workers, mp_context=worker_context(), initializer=die_with_parent
-            ) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
                 for chunk in itertools.chain([first, second], chunks):
                     texts = [a.text for a in chunk]
                     ahead.append((chunk, pool.submit(process_batch, texts, self.config)))
