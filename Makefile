@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 QUIET_PIP := grep -v -e '^\s*$$' -e 'Warning' -e '!!' -e '\*\*\*\*' -e '^  ' \
 	-e "^WARNING: Location '" || true
 
-.PHONY: demo test hostile fuzz check lint typecheck fmt bench bench-spark clean
+.PHONY: demo test hostile fuzz check lint typecheck fmt bench bench-spark bench-spark-incremental clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ bench: $(STAMP)
 # The Spark engine beside the local path on 100k and 1M synthetic articles (local[2]).
 bench-spark: $(STAMP)
 	SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON=$(abspath $(PY)) $(PY) -m benchmarks.spark_bench --output BENCHMARKS.md
+
+# A daily --spark-state run beside a full run over the same articles (~10 min).
+bench-spark-incremental: $(STAMP)
+	SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON=$(abspath $(PY)) $(PY) -m benchmarks.spark_bench --incremental 20000 --output BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

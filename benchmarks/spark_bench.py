@@ -130,24 +130,10 @@ def measure(size: int, seed: int, master: str) -> dict[str, Any]:
     local_stages = [{"name": s.name, "seconds": s.seconds} for s in local.stages]
     del local, articles
 
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
     from dedupe.spark.engine import run_spark
     from dedupe.spark.io import read_articles
 
-    spark = (
-        SparkSession.builder.master(master)
-        .appName(f"dedupe-bench-{size}")
-        .config("spark.driver.memory", os.environ.get("DEDUPE_SPARK_DRIVER_MEMORY", "14g"))
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.ui.port", "4150")
-        .config("spark.local.dir", str(workdir / "spark-local"))
-        .config("spark.sql.shuffle.partitions", os.environ.get("DEDUPE_SPARK_PARTITIONS", "16"))
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = _spark_session(master, f"dedupe-bench-{size}", workdir)
     memory.reset()
     started = time.perf_counter()
     frame, _ = read_articles(spark, [str(path)], config.readers)
@@ -187,6 +173,161 @@ def measure(size: int, seed: int, master: str) -> dict[str, Any]:
         "clusters": len(spark_groups),
         "equal_to_local": spark_groups == local_groups,
         "f1": quality.f1,
+    }
+    spark.stop()
+    return figures
+
+
+def _spark_session(master: str, name: str, workdir: Path) -> Any:
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master(master)
+        .appName(name)
+        .config("spark.driver.memory", os.environ.get("DEDUPE_SPARK_DRIVER_MEMORY", "14g"))
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.port", "4150")
+        .config("spark.local.dir", str(workdir / "spark-local"))
+        .config("spark.sql.shuffle.partitions", os.environ.get("DEDUPE_SPARK_PARTITIONS", "16"))
+        # The shuffle figures come from the UI's job and stage lists: keep them all (the
+        # default keeps the last 1,000, and a run has more: older ones would go uncounted).
+        .config("spark.ui.retainedJobs", "1000000")
+        .config("spark.ui.retainedStages", "1000000")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _shuffle_since(spark: Any, before: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Shuffle bytes per job group written since ``before`` (an earlier ``_shuffle_by_group``)."""
+    now = _shuffle_by_group(spark)
+    return {
+        group: {k: v[k] - before.get(group, {}).get(k, 0) for k in ("write", "read")}
+        for group, v in now.items()
+    }
+
+
+def _run_figures(run: Any, seconds: float, shuffle: dict[str, dict[str, int]]) -> dict[str, Any]:
+    return {
+        "seconds": seconds,
+        "stages": [
+            {
+                "name": s.name,
+                "seconds": s.seconds,
+                "items_out": s.items_out,
+                "shuffle_write": shuffle.get(f"dedupe:{s.name}", {}).get("write", 0),
+                "notes": dict(s.notes),
+            }
+            for s in run.stages
+        ],
+        "shuffle_total": sum(v["write"] for v in shuffle.values()),
+    }
+
+
+def _groups_with(rows: list[Any], wanted: set[str]) -> list[tuple[str, ...]]:
+    """Clusters (sorted id tuples) that hold at least one id of ``wanted``."""
+    groups: dict[str, list[str]] = {}
+    for row in rows:
+        groups.setdefault(row["cluster_id"], []).append(row["id"])
+    return sorted(tuple(sorted(g)) for g in groups.values() if wanted.intersection(g))
+
+
+def measure_incremental(size: int, batch_days: float, seed: int, master: str) -> dict[str, Any]:
+    """A daily run with ``--spark-state`` beside a full run over the same articles.
+
+    The corpus's last ``batch_days`` of publication time are the new batch; everything
+    before is the state, built by a first run. Retention is set long enough that the state
+    keeps every old article, so the full run over old + new is the incremental run's oracle.
+    """
+    import dataclasses
+
+    from benchmarks.synthetic import generate_corpus, load_cstnews_sentences
+    from dedupe import Config
+    from dedupe.readers.records import parse_published
+
+    sentences = load_cstnews_sentences(SHARED_TEXTS)
+    corpus = generate_corpus(size, seed=seed, base_sentences=sentences or None)
+    config = Config()
+    config = dataclasses.replace(
+        config, backend=dataclasses.replace(config.backend, spark_state_days=36_500.0)
+    )
+    times = [parse_published(r["published"]).timestamp() for r in corpus.records]
+    cut = max(times) - batch_days * 86_400
+    workdir = Path(tempfile.mkdtemp(prefix="dedupe-spark-incr-"))
+    paths = {name: workdir / f"{name}.jsonl" for name in ("old", "new", "all")}
+    files = {name: path.open("w", encoding="utf-8") for name, path in paths.items()}
+    new_ids: set[str] = set()
+    for record, when in zip(corpus.records, times, strict=True):
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        files["all"].write(line)
+        if when > cut:
+            files["new"].write(line)
+            new_ids.add(record["id"])
+        else:
+            files["old"].write(line)
+    for handle in files.values():
+        handle.close()
+    del corpus
+
+    from dedupe.spark.engine import run_spark
+    from dedupe.spark.incremental import run_incremental
+    from dedupe.spark.io import read_articles
+    from dedupe.spark.state import read_state, write_state
+
+    spark = _spark_session(master, f"dedupe-bench-incremental-{size}", workdir)
+    state_path = str(workdir / "state")
+    memory = TreeMemory()
+
+    def daily(path: Path, now: float) -> tuple[Any, float, float, dict[str, dict[str, int]]]:
+        before = _shuffle_by_group(spark)
+        started = time.perf_counter()
+        state = read_state(spark, state_path, config)
+        frame, _ = read_articles(spark, [str(path)], config.readers)
+        run, following = run_incremental(frame, state, config, now=now)
+        rows = run.members.select("id", "cluster_id").collect()
+        run_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        write_state(spark, state_path, following, config)
+        return (
+            (run, rows),
+            run_seconds,
+            time.perf_counter() - started,
+            _shuffle_since(spark, before),
+        )
+
+    (first, _), first_seconds, first_write, first_shuffle = daily(paths["old"], cut)
+    first_peak = memory.reset()
+    (run, rows), run_seconds, write_seconds, shuffle = daily(paths["new"], cut + 86_400)
+    run_peak = memory.reset()
+
+    before = _shuffle_by_group(spark)
+    started = time.perf_counter()
+    frame, _ = read_articles(spark, [str(paths["all"])], config.readers)
+    full = run_spark(frame, config)
+    full_rows = full.members.select("id", "cluster_id").collect()
+    full_seconds = time.perf_counter() - started
+    full_peak = memory.reset()
+    full_shuffle = _shuffle_since(spark, before)
+    memory.stop()
+    incremental_groups = _groups_with(rows, new_ids)
+    full_groups = _groups_with(full_rows, new_ids)
+    figures = {
+        "size": size,
+        "old": size - len(new_ids),
+        "new": len(new_ids),
+        "batch_days": batch_days,
+        "master": master,
+        "first": _run_figures(first, first_seconds, first_shuffle) | {"write": first_write},
+        "first_peak_mib": first_peak / 2**20,
+        "incremental": _run_figures(run, run_seconds, shuffle) | {"write": write_seconds},
+        "incremental_peak_mib": run_peak / 2**20,
+        "full": _run_figures(full, full_seconds, full_shuffle),
+        "full_peak_mib": full_peak / 2**20,
+        "clusters_with_new": len(incremental_groups),
+        "equal_to_full": incremental_groups == full_groups,
     }
     spark.stop()
     return figures
@@ -245,11 +386,78 @@ def _markdown(results: list[dict[str, Any]], command: str, not_run: list[int]) -
     return "\n".join(lines)
 
 
-def _write(output: Path, section: str) -> None:
+INCREMENTAL_BEGIN = "<!-- spark-incremental:begin -->"
+INCREMENTAL_END = "<!-- spark-incremental:end -->"
+
+
+def _incremental_markdown(r: dict[str, Any], command: str) -> str:
+    runs = [
+        ("first run: old articles, no state yet", r["first"], r["old"], r["first_peak_mib"]),
+        ("daily run: new batch against the state", r["incremental"], r["new"], None),
+        ("full run: old + new, no state", r["full"], r["size"], r["full_peak_mib"]),
+    ]
+    lines = [
+        INCREMENTAL_BEGIN,
+        "## Daily incremental runs (`--spark-state`) beside a full run",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {_machine()}; Spark {r['master']}  ",
+        f"Date: {time.strftime('%Y-%m-%d')}",
+        "",
+        f"Same seeded corpus as `make bench`, {r['size']:,} articles over 60 days of "
+        f"publication time. The last {r['batch_days']:g} days ({r['new']:,} articles) are "
+        f"the new batch, the {r['old']:,} before them the state, built by a first run "
+        "(`run_incremental` without a state, then `write_state`). The daily run reads the "
+        "state, clusters the batch against it and writes the next state; the full run "
+        "clusters old + new from scratch (`run_spark`), what a user without a state would "
+        "run. Retention is set long (`backend.spark_state_days`) so that the state keeps "
+        "every old article and the full run is the daily run's oracle.",
+        "",
+        "| run | articles read | wall s (clustering) | s writing the state | peak memory MiB "
+        "| shuffle written MiB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    peak_daily = r["incremental_peak_mib"]
+    for label, run, count, peak in runs:
+        write = f"{run['write']:.1f}" if "write" in run else "-"
+        shown = peak if peak is not None else peak_daily
+        lines.append(
+            f"| {label} | {count:,} | {run['seconds']:.1f} | {write} | {shown:,.0f} | "
+            f"{run['shuffle_total'] / 2**20:,.0f} |"
+        )
+    daily = r["incremental"]["seconds"] + r["incremental"]["write"]
+    lines += [
+        "",
+        f"Daily run (clustering + writing the state) / full run: "
+        f"{daily / r['full']['seconds']:.2f}x the wall time. Clusters holding a new "
+        f"article: {r['clusters_with_new']:,}; equal to the full run's: "
+        f"{'yes' if r['equal_to_full'] else 'NO'}.",
+        "",
+        "Per stage:",
+        "",
+        "| stage | daily run s | full run s | daily shuffle MiB | full shuffle MiB |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    full = {s["name"]: s for s in r["full"]["stages"]}
+    names = [s["name"] for s in r["incremental"]["stages"]]
+    names += [n for n in full if n not in names]
+    daily_stages = {s["name"]: s for s in r["incremental"]["stages"]}
+    for name in names:
+        d, f = daily_stages.get(name), full.get(name)
+        lines.append(
+            f"| {name} | {d['seconds'] if d else 0:.1f} | {f['seconds'] if f else 0:.1f} | "
+            f"{(d['shuffle_write'] if d else 0) / 2**20:,.1f} | "
+            f"{(f['shuffle_write'] if f else 0) / 2**20:,.1f} |"
+        )
+    lines += [INCREMENTAL_END, ""]
+    return "\n".join(lines)
+
+
+def _write(output: Path, section: str, begin: str = BEGIN, end: str = END) -> None:
     text = output.read_text(encoding="utf-8") if output.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
         text = before + section + after
     else:
         text = text.rstrip("\n") + "\n\n" + section
@@ -262,11 +470,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--output", type=Path)
+    parser.add_argument(
+        "--incremental",
+        type=int,
+        metavar="N",
+        help="instead of --sizes: a daily --spark-state run on N articles beside a full run",
+    )
+    parser.add_argument("--batch-days", type=float, default=2.0)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(measure(args.one, args.seed, args.master)))
         return 0
+    command = "python -m benchmarks.spark_bench " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    if args.incremental:
+        result = measure_incremental(args.incremental, args.batch_days, args.seed, args.master)
+        print(json.dumps(result, indent=1), file=sys.stderr)
+        section = _incremental_markdown(result, command.strip())
+        if args.output:
+            _write(args.output, section, INCREMENTAL_BEGIN, INCREMENTAL_END)
+        else:
+            print(section)
+        return 0 if result["equal_to_full"] else 1
     results, not_run = [], []
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"bench-spark: {size:,} articles ...", file=sys.stderr, flush=True)
@@ -293,9 +520,6 @@ def main(argv: list[str] | None = None) -> int:
         result = json.loads(done.stdout.strip().splitlines()[-1])
         results.append(result)
         print(json.dumps(result, indent=1), file=sys.stderr)
-    command = "python -m benchmarks.spark_bench " + " ".join(
-        argv if argv is not None else sys.argv[1:]
-    )
     section = _markdown(results, command.strip(), not_run)
     if args.output:
         _write(args.output, section)

@@ -157,15 +157,31 @@ def test_incremental_state_equals_one_full_run(spark, tmp_path: Path, capsys) ->
     # Day 2 also brings a known id again (skipped) and an exact copy of a day-1 text (one
     # feature row shared across the state and the batch).
     day2 += [day1[0], {**day1[1], "id": "zz-day2-copy", "published": day2[0]["published"]}]
-    state, outputs = tmp_path / "state", []
+    batches = []
     for day, records in enumerate((day1, day2), start=1):
         batch = tmp_path / f"day{day}.jsonl"
         batch.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        out = tmp_path / f"out{day}.jsonl"
+        batches.append(batch)
+
+    def run(batch: Path, state: Path, out: Path) -> Path:
         argv = ["cluster", str(batch), "--engine", "spark", "--spark-output", str(out)]
         code = main([*argv, "--spark-state", str(state), "-q"])
         assert code == 0, capsys.readouterr().err
-        outputs.append(out)
+        return out
+
+    state = tmp_path / "state"
+    run(batches[0], state, tmp_path / "out1.jsonl")
+    # The stored components only shortcut the next run's expansion: a state without them
+    # (written before they existed) or with wrong ones (all articles under one label) gives
+    # the same result, at more cost.
+    variants = {"none": lambda ids: ids, "one for all": lambda ids: ["x"] * len(ids)}
+    states = {"as written": state}
+    for name, labels in variants.items():
+        states[name] = _state_relabelled(state, tmp_path / f"state {name}", labels)
+    outputs = {
+        name: run(batches[1], path, tmp_path / f"out2 {name}.jsonl")
+        for name, path in states.items()
+    }
     assert (state / "meta.json").is_file()
     assert not (tmp_path / "state.tmp").exists() and not (tmp_path / "state.old").exists()
 
@@ -175,24 +191,48 @@ def test_incremental_state_equals_one_full_run(spark, tmp_path: Path, capsys) ->
     ]
     full = cluster_articles(articles, Config())
     new_ids = {r["id"] for r in day2[:-2]} | {"zz-day2-copy"}
+    clusters = [c for c in full.clusters if set(c.article_ids) & new_ids]
+    for out in outputs.values():
+        _assert_incremental_output(out, full, clusters, new_ids)
+    # Some day-2 article joined a cluster with day-1 members, so the state was used.
+    assert any(set(c.article_ids) - new_ids for c in clusters)
+    assert len(clusters) > 20
+
+
+def _state_relabelled(state: Path, to: Path, labels) -> Path:  # type: ignore[no-untyped-def]
+    """A copy of ``state`` whose articles' ``component`` is ``labels(ids)`` (ids: "none")."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    shutil.copytree(state, to)
+    table = pq.read_table(to / "articles")
+    ids = table.column("id").to_pylist()
+    table = table.drop_columns(["component"])
+    if labels(ids) is not ids:
+        table = table.append_column("component", pa.array(labels(ids), pa.string()))
+    shutil.rmtree(to / "articles")
+    (to / "articles").mkdir()
+    pq.write_table(table, to / "articles" / "part-0.parquet")
+    return to
+
+
+def _assert_incremental_output(out: Path, full, clusters, new_ids: set[str]) -> None:  # type: ignore[no-untyped-def]
     expected = {(p.left_id, p.right_id): p for p in full.pairs if {p.left_id, p.right_id} & new_ids}
-    pairs = {(p["left_id"], p["right_id"]): p for p in _jsonl_rows(outputs[1] / "pairs")}
+    pairs = {(p["left_id"], p["right_id"]): p for p in _jsonl_rows(out / "pairs")}
     assert set(pairs) == set(expected)
     for key, pair in pairs.items():
         for name in ("jaccard", "containment", "cosine"):
             assert abs(pair[name] - getattr(expected[key], name)) <= 1e-6, (key, name)
         assert pair["shared"] == expected[key].shared_shingles
-    members = _jsonl_rows(outputs[1] / "members")
-    clusters = [c for c in full.clusters if set(c.article_ids) & new_ids]
+    members = _jsonl_rows(out / "members")
     assert {m["id"]: m["cluster_id"] for m in members} == {
         m.article_id: c.id for c in clusters for m in c.members
     }
     ties = {m.article_id: (m.best_match_id, m.containment) for c in clusters for m in c.members}
     for member in members:
         assert (member["best_match_id"], member["containment"]) == ties[member["id"]]
-    # Some day-2 article joined a cluster with day-1 members, so the state was used.
-    assert any(set(c.article_ids) - new_ids for c in clusters)
-    assert len(clusters) > 20
 
 
 def test_incremental_state_of_other_settings_is_refused(spark, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

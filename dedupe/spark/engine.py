@@ -161,7 +161,7 @@ def run_spark(articles: DataFrame, config: Config) -> SparkRun:
         clock.notes["screened_out_by_estimate"] = candidates.count() - screened
 
     with timer.run("cluster", clock.items_out) as clock:
-        member_rows, cluster_pairs, clusters, oversized = cluster_stage(
+        member_rows, cluster_pairs, clusters, oversized, _ = cluster_stage(
             pairs, scored, signed, members, config, shared_freq, n
         )
         clock.items_out = clusters
@@ -249,7 +249,7 @@ def cluster_stage(
     config: Config,
     shared_freq: Broadcast[np.ndarray],
     n: int,
-) -> tuple[DataFrame, DataFrame, int, int]:
+) -> tuple[DataFrame, DataFrame, int, int, DataFrame]:
     """Components of the verified pairs, refined, with every in-cluster pair scored.
 
     Args:
@@ -264,7 +264,8 @@ def cluster_stage(
     Returns:
         ``members`` rows (``MEMBER_SCHEMA`` + origin_id), cluster pairs (cluster_id,
         left_id, right_id, scores, verified), the number of clusters and of oversized
-        components.
+        components, and the components before refinement (``id``, ``root``: smallest id of
+        the component; articles without a verified pair are not in it).
     """
     from pyspark.sql import functions as F
 
@@ -323,7 +324,7 @@ def cluster_stage(
     member_rows.count()
     sizes = graph.groupBy("root").count()
     oversized = sizes.where(F.col("count") > config.cluster.max_component_size).count()
-    return member_rows, cluster_pairs, clusters, oversized
+    return member_rows, cluster_pairs, clusters, oversized, graph
 
 
 def collect_rows(frame: DataFrame) -> list[Any]:

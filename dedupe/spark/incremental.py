@@ -11,10 +11,20 @@ result for the new articles is the one a batch run over state + batch would give
   star) picks the same candidates;
 - a cluster is a refined connected component, and a new article's component can reach old
   articles through old-old links (whose scores moved with the frequencies). The links are
-  followed outwards, one round per hop, from the new articles: each round scores the
-  candidate pairs of the articles reached last, until no new article is reached. Every
-  member of every component holding a new article then has all its candidate pairs scored,
-  which is what refinement reads.
+  followed outwards from the new articles: each round scores the candidate pairs of the
+  articles reached last, until no new article is reached. Every member of every component
+  holding a new article then has all its candidate pairs scored, which is what refinement
+  reads.
+
+Following links one hop per round took 28 rounds on a 20k-article state (chains of rewrites
+and shared quotes run long), each round a pass over the band table, so a daily run cost five
+times a full run. The state therefore keeps, per article, the component it was in when last
+clustered (``component``). An old article reached in a round brings its whole old component
+into the same round. That is only a shortcut, never trusted for the result: the articles it
+brings in have all their candidate pairs scored like any other, links that moved with the
+frequencies are followed out from them, and an article it brought in that no longer links
+ends up in a component of its own, which is not output (no new article). So the expansion
+reaches the same articles as hop by hop, plus possibly a few more, in a round or two.
 
 Output: the clusters that hold a new article (with their old members) and the verified pairs
 with a new article. Old articles whose ids come again are skipped, as by the index.
@@ -137,7 +147,11 @@ def run_incremental(
     info = signed.select("text_key", "rep_id", "copies")
     new_ids = _persist(new_members.select("id"))
 
-    def candidates_of(frontier: DataFrame, done: DataFrame | None) -> tuple[DataFrame, int]:
+    labels = None if state is None else state.articles.select("id", "component")
+
+    def candidates_of(
+        frontier: DataFrame, done: DataFrame | None, *, count_oversized: bool = True
+    ) -> tuple[DataFrame, int]:
         # Only the buckets a frontier text is in matter, but each with all its members.
         touched = (
             bands.join(members.join(frontier, "id", "left_semi"), "text_key", "left_semi")
@@ -146,7 +160,9 @@ def run_incremental(
         )
         banded = bands.join(touched, ["band", "key"], "left_semi").join(info, "text_key")
         found, buckets = stages.bucket_pairs(banded, members, config, focus=frontier, done=done)
-        return _persist(found), buckets.where(F.col("oversized")).count()
+        # Counting runs the bucket aggregation again: only for the stage's notes.
+        oversized = buckets.where(F.col("oversized")).count() if count_oversized else 0
+        return _persist(found), oversized
 
     bands_n, rows_n = config.lsh_params
     with timer.run("candidates", clock.items_out) as clock:
@@ -169,17 +185,17 @@ def run_incremental(
     with timer.run("expand", clock.items_out) as clock:
         all_scored = [scored]
         visited = new_ids
-        frontier = _reached(pairs, visited)
+        frontier = _with_mates(_reached(pairs, visited), labels, visited)
         rounds = 0
         while frontier.limit(1).count():
             rounds += 1
             if rounds > MAX_ROUNDS:
                 raise RuntimeError(f"links did not close in {MAX_ROUNDS} rounds")
-            found, _ = candidates_of(frontier, visited)
+            found, _ = candidates_of(frontier, visited, count_oversized=False)
             more = score_candidates(found, signed, members, config, shared_freq, n)
             all_scored.append(more)
             visited = _persist(visited.union(frontier))
-            frontier = _reached(more.where("verified"), visited)
+            frontier = _with_mates(_reached(more.where("verified"), visited), labels, visited)
         scored = all_scored[0]
         for more in all_scored[1:]:
             scored = scored.union(more)
@@ -189,9 +205,16 @@ def run_incremental(
         clock.notes.update(rounds=rounds, old_articles_reached=clock.items_out - n_new)
 
     with timer.run("cluster", clock.items_out) as clock:
-        member_rows, cluster_pairs, _, oversized = cluster_stage(
+        member_rows, cluster_pairs, _, oversized, graph = cluster_stage(
             links, scored, signed, members, config, shared_freq, n
         )
+        # Everything visited is relabelled from this run's links (closed over them); the
+        # rest keeps its label (its old component was not touched, as a whole).
+        relabelled = visited.join(graph, "id", "left").select(
+            "id", F.coalesce("root", "id").alias("component")
+        )
+        if labels is not None:
+            relabelled = labels.join(visited, "id", "left_anti").unionByName(relabelled)
         # Clusters of old articles only were reached on the way; their report was given.
         wanted = member_rows.join(new_ids, "id", "left_semi").select("cluster_id").distinct()
         member_rows = _persist(member_rows.join(wanted, "cluster_id", "left_semi"))
@@ -207,7 +230,8 @@ def run_incremental(
         uncomparable=uncomparable,
         stages=timer.done,
     )
-    return run, _next_state(signed, bands, members, doc_freq, common, n, config)
+    following = _next_state(signed, bands, members, relabelled, doc_freq, common, n, config)
+    return run, following
 
 
 def _reached(links: DataFrame, visited: DataFrame) -> DataFrame:
@@ -220,10 +244,20 @@ def _reached(links: DataFrame, visited: DataFrame) -> DataFrame:
     return _persist(ends.distinct().join(visited, "id", "left_anti"))
 
 
+def _with_mates(reached: DataFrame, labels: DataFrame | None, visited: DataFrame) -> DataFrame:
+    """``reached`` plus the other articles of their stored components, none visited yet."""
+    if labels is None:
+        return reached
+    touched = labels.join(reached, "id", "left_semi").select("component").distinct()
+    mates = labels.join(touched, "component", "left_semi").select("id")
+    return _persist(reached.unionByName(mates).distinct().join(visited, "id", "left_anti"))
+
+
 def _next_state(
     signed: DataFrame,
     bands: DataFrame,
     members: DataFrame,
+    labels: DataFrame,
     doc_freq: np.ndarray,
     common: np.ndarray,
     n: int,
@@ -238,7 +272,11 @@ def _next_state(
     cutoff = prune_cutoff(newest["published"], newest["entered"], config.backend.spark_state_days)
     age = F.coalesce("published_ts", "entered_ts")
     kept = members if cutoff is None else members.where(age >= cutoff)
-    kept = _persist(kept)
+    kept = _persist(
+        kept.join(labels, "id", "left").withColumn(
+            "component", F.coalesce(F.col("component"), F.col("id"))
+        )
+    )
     pruned = members.join(kept.select("id"), "id", "left_anti")
     dropped = pruned.count()
     remaining = doc_freq

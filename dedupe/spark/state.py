@@ -5,7 +5,10 @@ the state keeps what the pipeline computed for them. ``PATH`` (a local path or H
 holds Parquet tables and one JSON record:
 
 - ``articles``: id, text_key (SHA-256 of the text), published_ts, entered_ts (when the
-  article entered the state, seconds since the epoch; it ages undated articles);
+  article entered the state, seconds since the epoch; it ages undated articles), component
+  (a label shared by the articles that verified pairs connected when they were last
+  clustered: a shortcut for the next run's expansion, see ``dedupe.spark.incremental``;
+  states written before it existed read as one label per article);
 - ``texts``: one row per distinct text, what ``score_pairs`` reads (``stages.TEXTS_SCHEMA``:
   features, compared shingles, MinHash signature) with rep_id and copies over the state;
 - ``bands``: one row per (comparable text, LSH band): text_key, band, key. Copies of a text
@@ -193,10 +196,15 @@ def read_state(spark: SparkSession, path: str, config: Config) -> State | None:
     columns = frequencies["column"].to_numpy(np.int64)
     doc_freq[columns] = frequencies["df"].to_numpy(np.int64)
     common = columns[frequencies["common"].to_numpy(np.bool_)]
+    articles = spark.read.parquet(f"{base}/articles")
+    if "component" not in articles.columns:
+        from pyspark.sql import functions as F
+
+        articles = articles.withColumn("component", F.col("id"))
     return State(
         path=path,
         meta=meta,
-        articles=spark.read.parquet(f"{base}/articles"),
+        articles=articles,
         texts=spark.read.parquet(f"{base}/texts"),
         bands=spark.read.parquet(f"{base}/bands"),
         doc_freq=doc_freq,
