@@ -39,7 +39,7 @@ from dedupe.config import Config
 from dedupe.errors import UsageError
 from dedupe.index.records import IndexStats, Match, Status, Verdict
 from dedupe.index.scoring import Frequencies, QueryScorer, Row, stable_band_keys
-from dedupe.index.store import SCHEMA_VERSION, CandidateRow, Store, StoredArticle
+from dedupe.index.store import SCHEMA_VERSION, Store, StoredArticle
 from dedupe.shingle import U32
 from dedupe.signature import MAX_HASH, permutations
 from dedupe.types import Article
@@ -235,16 +235,16 @@ class Index:
         keys = stable_band_keys(signature, self.bands, self.rows).tolist()
         candidates, grow = self.store.candidates(keys, self.config.lsh.max_bucket_size)
         survivors = self._screen(sorted(candidates), signature, scorer.compared_count)
-        stored = [s for s in self.store.load_rows(survivors) if self._in_window(article, s)]
-        scores = scorer.score([s.row for s in stored])
-        passed = np.flatnonzero(scorer.passes(scores))
+        stored = self.store.load_rows(survivors)
+        scores = scorer.score(stored.features)
+        passed = np.flatnonzero(scorer.passes(scores) & self._in_window(article, stored.published))
         order = sorted(
             passed.tolist(),
-            key=lambda k: (-scores.containment[k], -scores.cosine[k], stored[k].id),
+            key=lambda k: (-scores.containment[k], -scores.cosine[k], stored.ids[k]),
         )
         matches = tuple(
             Match(
-                id=stored[k].id,
+                id=stored.ids[k],
                 jaccard=round(float(scores.jaccard[k]), 6),
                 containment=round(float(scores.containment[k]), 6),
                 cosine=round(float(scores.cosine[k]), 6),
@@ -257,7 +257,7 @@ class Index:
         if matches:
             near = matches[0].jaccard >= self.config.index.near_duplicate_jaccard
             status = "near_duplicate" if near else "syndicated"
-            cluster = stored[order[0]].cluster
+            cluster = stored.clusters[order[0]]
         verdict = Verdict(id=article.id, status=status, matches=matches, cluster=cluster)
         return verdict, grow, signature, scorer.compared_count
 
@@ -282,11 +282,13 @@ class Index:
         estimate = shared / np.maximum(np.minimum(sizes, size), 1)
         return [f[0] for f, ok in zip(found, estimate >= floor, strict=True) if ok]
 
-    def _in_window(self, article: Article, other: CandidateRow) -> bool:
+    def _in_window(self, article: Article, others: list[float | None]) -> np.ndarray:
+        """Which of the others are within the time window of ``article`` (undated: all)."""
         window = self.config.cluster.time_window_days * 86_400.0
-        if window <= 0 or article.published is None or other.published is None:
-            return True
-        return abs(article.published.timestamp() - other.published) <= window
+        if window <= 0 or article.published is None:
+            return np.ones(len(others), np.bool_)
+        when = article.published.timestamp()
+        return np.array([p is None or abs(when - p) <= window for p in others], np.bool_)
 
     def _sign(self, columns: np.ndarray) -> U32:
         """MinHash of one article's compared columns (as ``signature.sign_rows``)."""

@@ -72,8 +72,8 @@ from redis.retry import Retry
 from redis.typing import EncodableT
 
 from dedupe.errors import DedupeError, UsageError
-from dedupe.index.scoring import Row
-from dedupe.index.store import CandidateRow, StoredArticle, StoreState, bucket_candidates
+from dedupe.index.scoring import Row, RowBatch, RowDamage
+from dedupe.index.store import CandidateRows, StoredArticle, StoreState, bucket_candidates
 
 T = TypeVar("T")
 
@@ -462,9 +462,9 @@ class RedisStore:
                     out.append((s, int(size), bytes(signature)))
         return out
 
-    def load_rows(self, seqs: Sequence[int]) -> list[CandidateRow]:
+    def load_rows(self, seqs: Sequence[int]) -> CandidateRows:
         ordered = sorted({int(s) for s in seqs})
-        out: list[CandidateRow] = []
+        found: list[tuple[int, dict[bytes, Any]]] = []
         for chunk in _batched(ordered, BATCH):
 
             def read(chunk: list[int] = chunk) -> list[Any]:
@@ -479,8 +479,8 @@ class RedisStore:
                 pairs = zip(_CANDIDATE_FIELDS, values, strict=True)
                 fields = {f: v for f, v in pairs if v is not None}
                 if fields:
-                    out.append(self._candidate(s, fields))
-        return out
+                    found.append((s, fields))
+        return self._candidates(found)
 
     def _load(self, seqs: Sequence[int]) -> list[StoredArticle]:
         ordered = sorted({int(s) for s in seqs})
@@ -787,16 +787,31 @@ class RedisStore:
         escaped = "".join("\\" + ch if ch in "\\*?[]" else ch for ch in self.prefix)
         return escaped + rest
 
-    def _candidate(self, seq: int, fields: dict[bytes, Any]) -> CandidateRow:
-        with self._reading(seq, fields):
-            published = fields[b"published"]
-            return CandidateRow(
-                seq=seq,
-                id=_text(fields[b"id"]),
-                published=float(published) if published else None,
-                cluster=_text(fields[b"cluster"]),
-                row=Row.from_blobs(fields[b"columns"], fields[b"counts"], fields[b"signed"]),
+    def _candidates(self, found: list[tuple[int, dict[bytes, Any]]]) -> CandidateRows:
+        seqs, ids, published, clusters = [], [], [], []
+        for seq, fields in found:
+            with self._reading(seq, fields):
+                when = fields[b"published"]
+                ids.append(_text(fields[b"id"]))
+                published.append(float(when) if when else None)
+                clusters.append(_text(fields[b"cluster"]))
+                seqs.append(seq)
+                missing = [f for f in (b"columns", b"counts", b"signed") if f not in fields]
+                if missing:
+                    raise KeyError(missing[0])
+        try:
+            features = RowBatch.from_blobs(
+                [f[b"columns"] for _, f in found],
+                [f[b"counts"] for _, f in found],
+                [f[b"signed"] for _, f in found],
             )
+        except RowDamage as exc:
+            seq, fields = found[exc.index]
+            with self._reading(seq, fields):  # reported as that article's damage
+                raise
+        return CandidateRows(
+            seqs=seqs, ids=ids, published=published, clusters=clusters, features=features
+        )
 
     def _stored(
         self, seq: int, fields: dict[bytes, bytes], *, thorough: bool = False

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from dedupe.errors import DedupeError
-from dedupe.index.scoring import Row
-from dedupe.index.store import CandidateRow, StoredArticle, StoreState, bucket_candidates
+from dedupe.index.scoring import Row, RowBatch, RowDamage
+from dedupe.index.store import CandidateRows, StoredArticle, StoreState, bucket_candidates
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -235,16 +235,29 @@ class SqliteStore:
         ).fetchall()
         return [(int(seq), int(size), bytes(signature)) for seq, size, signature in rows]
 
-    def load_rows(self, seqs: Sequence[int]) -> list[CandidateRow]:
-        if not seqs:
-            return []
-        marks = ",".join("?" * len(seqs))
-        rows = self._run(
-            "SELECT seq, id, published, cluster, columns, counts, signed FROM articles"
-            f" WHERE seq IN ({marks}) ORDER BY seq",
-            list(seqs),
-        ).fetchall()
-        return [_candidate(self.location, r) for r in rows]
+    def load_rows(self, seqs: Sequence[int]) -> CandidateRows:
+        rows: list[tuple[Any, ...]] = []
+        if seqs:
+            marks = ",".join("?" * len(seqs))
+            rows = self._run(
+                "SELECT seq, id, published, cluster, columns, counts, signed FROM articles"
+                f" WHERE seq IN ({marks}) ORDER BY seq",
+                list(seqs),
+            ).fetchall()
+        try:
+            features = RowBatch.from_blobs(
+                [r[4] for r in rows], [r[5] for r in rows], [r[6] for r in rows]
+            )
+        except RowDamage as exc:
+            seq, article_id = rows[exc.index][:2]
+            raise _damaged(self.location, seq, article_id, exc) from None
+        return CandidateRows(
+            seqs=[int(r[0]) for r in rows],
+            ids=[str(r[1]) for r in rows],
+            published=[None if r[2] is None else float(r[2]) for r in rows],
+            clusters=[str(r[3]) for r in rows],
+            features=features,
+        )
 
     def find(self, article_id: str) -> StoredArticle | None:
         row = self._run(f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -374,28 +387,19 @@ def _stored(location: str, row: tuple[Any, ...], *, thorough: bool = False) -> S
     )
 
 
-def _candidate(location: str, row: tuple[Any, ...]) -> CandidateRow:
-    seq, article_id, published, cluster, columns, counts, signed = row
-    with _damage(location, seq, article_id):
-        features = Row.from_blobs(columns, counts, signed)
-    return CandidateRow(
-        seq=int(seq),
-        id=str(article_id),
-        published=None if published is None else float(published),
-        cluster=str(cluster),
-        row=features,
-    )
-
-
 @contextmanager
 def _damage(location: str, seq: object, article_id: object) -> Iterator[None]:
     """Blobs that do not fit together are a damaged index, named by article and seq."""
     try:
         yield
     except (ValueError, TypeError) as exc:
-        raise CorruptIndexError(
-            f"{location}: article {article_id!r} (seq {seq}) has damaged features: {exc}"
-        ) from None
+        raise _damaged(location, seq, article_id, exc) from None
+
+
+def _damaged(location: str, seq: object, article_id: object, exc: Exception) -> CorruptIndexError:
+    return CorruptIndexError(
+        f"{location}: article {article_id!r} (seq {seq}) has damaged features: {exc}"
+    )
 
 
 def _database_error(location: str, exc: sqlite3.DatabaseError) -> DedupeError:

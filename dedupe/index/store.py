@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from dedupe.index.scoring import Row
+from dedupe.index.scoring import Row, RowBatch
 
 SCHEMA_VERSION = 1
 
@@ -46,18 +46,22 @@ class StoredArticle:
 
 
 @dataclass(frozen=True, slots=True)
-class CandidateRow:
-    """What judging reads of a candidate that passed screening: who, when, group, features.
+class CandidateRows:
+    """What judging reads of the candidates that passed screening, in seq order.
 
-    Less than ``StoredArticle``: a check reads a few hundred of these, and the band keys,
-    signature and verdict (about 2 KB of the row) are not needed to score them.
+    Who, when, which group, and the features as one batch. Less than ``StoredArticle``: a
+    check reads a few hundred of these, and the band keys, signature and verdict (about 2 KB
+    of the row) are not needed to score them.
     """
 
-    seq: int
-    id: str
-    published: float | None
-    cluster: str
-    row: Row
+    seqs: list[int]
+    ids: list[str]
+    published: list[float | None]
+    clusters: list[str]
+    features: RowBatch
+
+    def __len__(self) -> int:
+        return len(self.seqs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +118,7 @@ class Store(Protocol):
         """(seq, size, signature) of these articles, in seq order (missing ones left out)."""
         ...
 
-    def load_rows(self, seqs: Sequence[int]) -> list[CandidateRow]:
+    def load_rows(self, seqs: Sequence[int]) -> CandidateRows:
         """The candidates with these seqs, in seq order (missing ones left out)."""
         ...
 
