@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedupe.config import VerifyConfig
-from dedupe.index.scoring import Frequencies, QueryScorer, Row, RowBatch, RowDamage
+from dedupe.index.scoring import (
+    Frequencies,
+    QueryScorer,
+    Row,
+    RowDamage,
+    batch_from_blobs,
+    batch_of,
+)
 
 # A row: column -> (count, signed), few distinct columns so rows overlap.
 _ROW = st.dictionaries(st.integers(0, 40), st.tuples(st.integers(1, 5), st.booleans()), max_size=25)
@@ -83,7 +90,7 @@ def test_query_scores_equal_the_set_based_definitions(
     scorer = QueryScorer(_row(query), freq, config, counted=counted)
     # Through the stored form, as a check reads its candidates.
     blobs = [_row(o).to_blobs() for o in others]
-    batch = RowBatch.from_blobs([b[0] for b in blobs], [b[1] for b in blobs], [b[2] for b in blobs])
+    batch = batch_from_blobs([b[0] for b in blobs], [b[1] for b in blobs], [b[2] for b in blobs])
     scores = scorer.score(batch)
     extra = 0 if counted else 1
     for k, other in enumerate(others):
@@ -100,7 +107,7 @@ def test_a_stored_copy_of_the_query_scores_one_and_a_stranger_zero() -> None:
     freq.articles = 10
     text = {c: (1 + c % 3, True) for c in range(3, 30)}
     scores = QueryScorer(_row(text), freq, config).score(
-        RowBatch.of([_row(text), _row({c: (1, True) for c in range(31, 40)})])
+        batch_of([_row(text), _row({c: (1, True) for c in range(31, 40)})])
     )
     assert scores.shared.tolist() == [27, 0]
     assert scores.containment.tolist() == [1.0, 0.0]
@@ -114,10 +121,8 @@ def test_a_stored_copy_of_the_query_scores_one_and_a_stranger_zero() -> None:
 def test_a_batch_read_from_stored_rows_is_the_rows_concatenated(rows: list) -> None:  # type: ignore[type-arg]
     # Each row's flags are padded to whole bytes when stored; the batch must drop the padding.
     stored = [_row(r).to_blobs() for r in rows]
-    batch = RowBatch.from_blobs(
-        [b[0] for b in stored], [b[1] for b in stored], [b[2] for b in stored]
-    )
-    expected = RowBatch.of([_row(r) for r in rows])
+    batch = batch_from_blobs([b[0] for b in stored], [b[1] for b in stored], [b[2] for b in stored])
+    expected = batch_of([_row(r) for r in rows])
     assert batch.offsets.tolist() == expected.offsets.tolist()
     assert batch.columns.tolist() == expected.columns.tolist()
     assert batch.counts.tolist() == expected.counts.tolist()
@@ -133,16 +138,16 @@ def test_a_damaged_row_is_named_by_its_place_in_the_batch() -> None:
     columns, counts, signed = (list(b) for b in zip(good, good, good, strict=True))
     signed[1] = signed[1] + b"\x00"  # one byte of flags too many
     with pytest.raises(RowDamage) as raised:
-        RowBatch.from_blobs(columns, counts, signed)
+        batch_from_blobs(columns, counts, signed)
     assert raised.value.index == 1
     counts[2] = 7
     with pytest.raises(RowDamage) as raised:
-        RowBatch.from_blobs(columns, counts, [good[2]] * 3)
+        batch_from_blobs(columns, counts, [good[2]] * 3)
     assert raised.value.index == 2
 
 
 def test_a_feature_field_of_another_type_is_damage_not_a_crash() -> None:
     good = _row({1: (1, True)}).to_blobs()
     with pytest.raises(RowDamage) as raised:
-        RowBatch.from_blobs([good[0], good[0]], [good[1], "text"], [good[2], good[2]])  # type: ignore[list-item]
+        batch_from_blobs([good[0], good[0]], [good[1], "text"], [good[2], good[2]])  # type: ignore[list-item]
     assert raised.value.index == 1

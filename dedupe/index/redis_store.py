@@ -72,7 +72,7 @@ from redis.retry import Retry
 from redis.typing import EncodableT
 
 from dedupe.errors import DedupeError, UsageError
-from dedupe.index.scoring import Row, RowBatch, RowDamage
+from dedupe.index.scoring import Row, RowDamage, batch_from_blobs
 from dedupe.index.store import CandidateRows, StoredArticle, StoreState, bucket_candidates
 
 T = TypeVar("T")
@@ -800,7 +800,7 @@ class RedisStore:
                 if missing:
                     raise KeyError(missing[0])
         try:
-            features = RowBatch.from_blobs(
+            features = batch_from_blobs(
                 [f[b"columns"] for _, f in found],
                 [f[b"counts"] for _, f in found],
                 [f[b"signed"] for _, f in found],

@@ -85,81 +85,66 @@ class RowDamage(ValueError):
         self.index = index
 
 
-@dataclass(frozen=True, slots=True)
-class RowBatch:
-    """Feature rows as one CSR batch: row i is ``offsets[i]:offsets[i + 1]`` of the arrays.
+def batch_of(rows: Sequence[Row]) -> FeatureRows:
+    """The rows as one CSR batch (what ``QueryScorer.score`` reads)."""
+    offsets = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum([len(r.columns) for r in rows], out=offsets[1:])
+    if not rows:
+        return FeatureRows(
+            offsets, np.zeros(0, np.int32), np.zeros(0, np.uint16), np.zeros(0, bool)
+        )
+    return FeatureRows(
+        offsets,
+        np.concatenate([r.columns for r in rows]).astype(np.int32, copy=False),
+        np.concatenate([r.counts for r in rows]).astype(np.uint16, copy=False),
+        np.concatenate([r.signed for r in rows]),
+    )
 
-    What the scorer reads. A check decodes its few hundred candidate rows in one go: building
-    a ``Row`` per candidate (three array views, a bit unpacking, an object) cost more than
-    scoring them.
+
+def batch_from_blobs(
+    columns: Sequence[bytes], counts: Sequence[bytes], signed: Sequence[bytes]
+) -> FeatureRows:
+    """Stored rows (``Row.to_blobs``) back as one CSR batch, as ``Row.from_blobs`` reads one.
+
+    A check decodes its few hundred candidate rows in one go: building a ``Row`` per
+    candidate (three array views, a bit unpacking, an object) cost more than scoring them.
+
+    Raises:
+        RowDamage: naming the first row whose blobs do not fit together.
     """
-
-    offsets: I64
-    columns: I32
-    counts: U16
-    signed: Bools
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    @staticmethod
-    def of(rows: Sequence[Row]) -> RowBatch:
-        """The rows, concatenated."""
-        offsets = np.zeros(len(rows) + 1, np.int64)
-        np.cumsum([len(r.columns) for r in rows], out=offsets[1:])
-        if not rows:
-            return RowBatch(
-                offsets, np.zeros(0, np.int32), np.zeros(0, np.uint16), np.zeros(0, bool)
-            )
-        return RowBatch(
-            offsets,
-            np.concatenate([r.columns for r in rows]).astype(np.int32, copy=False),
-            np.concatenate([r.counts for r in rows]).astype(np.uint16, copy=False),
-            np.concatenate([r.signed for r in rows]),
+    try:
+        joined = b"".join(columns), b"".join(counts), b"".join(signed)
+    except TypeError:
+        for i, blobs in enumerate(zip(columns, counts, signed, strict=True)):
+            if not all(isinstance(b, bytes | bytearray | memoryview) for b in blobs):
+                raise RowDamage(i, "stored row has a feature field that is not bytes") from None
+        raise
+    widths = np.fromiter(map(len, columns), np.int64, len(columns))
+    n = widths // 4
+    bad = (widths % 4 != 0) | (np.fromiter(map(len, counts), np.int64, len(counts)) != n * 2)
+    packed = np.fromiter(map(len, signed), np.int64, len(signed))
+    bad |= packed != (n + 7) // 8
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise RowDamage(
+            i,
+            f"stored row has {len(columns[i]) / 4:g} columns, {len(counts[i]) / 2:g} "
+            f"counts and {len(signed[i])} bytes of flags",
         )
-
-    @staticmethod
-    def from_blobs(
-        columns: Sequence[bytes], counts: Sequence[bytes], signed: Sequence[bytes]
-    ) -> RowBatch:
-        """Rows back from ``Row.to_blobs``, as ``Row.from_blobs`` reads one.
-
-        Raises:
-            RowDamage: naming the first row whose blobs do not fit together.
-        """
-        try:
-            joined = b"".join(columns), b"".join(counts), b"".join(signed)
-        except TypeError:
-            for i, blobs in enumerate(zip(columns, counts, signed, strict=True)):
-                if not all(isinstance(b, bytes | bytearray | memoryview) for b in blobs):
-                    raise RowDamage(i, "stored row has a feature field that is not bytes") from None
-            raise
-        widths = np.fromiter(map(len, columns), np.int64, len(columns))
-        n = widths // 4
-        bad = (widths % 4 != 0) | (np.fromiter(map(len, counts), np.int64, len(counts)) != n * 2)
-        packed = np.fromiter(map(len, signed), np.int64, len(signed))
-        bad |= packed != (n + 7) // 8
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise RowDamage(
-                i,
-                f"stored row has {len(columns[i]) / 4:g} columns, {len(counts[i]) / 2:g} "
-                f"counts and {len(signed[i])} bytes of flags",
-            )
-        offsets = np.zeros(len(n) + 1, np.int64)
-        np.cumsum(n, out=offsets[1:])
-        total = int(offsets[-1])
-        bits = np.unpackbits(np.frombuffer(joined[2], dtype=np.uint8))
-        # Each row's flags are padded to whole bytes: skip the padding of the rows before.
-        starts = np.zeros(len(n), np.int64)
-        np.cumsum(packed[:-1] * 8, out=starts[1:])
-        where = np.arange(total, dtype=np.int64) + np.repeat(starts - offsets[:-1], n)
-        return RowBatch(
-            offsets,
-            np.frombuffer(joined[0], dtype="<i4"),
-            np.frombuffer(joined[1], dtype="<u2"),
-            bits[where].view(np.bool_),
-        )
+    offsets = np.zeros(len(n) + 1, np.int64)
+    np.cumsum(n, out=offsets[1:])
+    total = int(offsets[-1])
+    bits = np.unpackbits(np.frombuffer(joined[2], dtype=np.uint8))
+    # Each row's flags are padded to whole bytes: skip the padding of the rows before.
+    starts = np.zeros(len(n), np.int64)
+    np.cumsum(packed[:-1] * 8, out=starts[1:])
+    where = np.arange(total, dtype=np.int64) + np.repeat(starts - offsets[:-1], n)
+    return FeatureRows(
+        offsets,
+        np.frombuffer(joined[0], dtype="<i4"),
+        np.frombuffer(joined[1], dtype="<u2"),
+        bits[where].view(np.bool_),
+    )
 
 
 class Frequencies:
@@ -227,7 +212,7 @@ class QueryScorer:
         norm = float(np.sqrt((weights * weights).sum()))
         return weights / norm if norm > 0 else weights
 
-    def score(self, rows: RowBatch) -> Scores:
+    def score(self, rows: FeatureRows) -> Scores:
         """Exact scores against each row: one compiled merge of each row with the query."""
         from dedupe._kernels import query_scores
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from dedupe.errors import DedupeError
-from dedupe.index.scoring import Row, RowBatch, RowDamage
+from dedupe.index.scoring import Row, RowDamage, batch_from_blobs
 from dedupe.index.store import CandidateRows, StoredArticle, StoreState, bucket_candidates
 
 _SCHEMA = """
@@ -245,7 +245,7 @@ class SqliteStore:
                 list(seqs),
             ).fetchall()
         try:
-            features = RowBatch.from_blobs(
+            features = batch_from_blobs(
                 [r[4] for r in rows], [r[5] for r in rows], [r[6] for r in rows]
             )
         except RowDamage as exc:

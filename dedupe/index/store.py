@@ -12,7 +12,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from dedupe.index.scoring import Row, RowBatch
+from dedupe.batch import FeatureRows
+from dedupe.index.scoring import Row
 
 SCHEMA_VERSION = 1
 
@@ -58,7 +59,7 @@ class CandidateRows:
     ids: list[str]
     published: list[float | None]
     clusters: list[str]
-    features: RowBatch
+    features: FeatureRows
 
     def __len__(self) -> int:
         return len(self.seqs)
