@@ -393,7 +393,12 @@ INCREMENTAL_END = "<!-- spark-incremental:end -->"
 def _incremental_markdown(r: dict[str, Any], command: str) -> str:
     runs = [
         ("first run: old articles, no state yet", r["first"], r["old"], r["first_peak_mib"]),
-        ("daily run: new batch against the state", r["incremental"], r["new"], None),
+        (
+            "daily run: new batch against the state",
+            r["incremental"],
+            r["new"],
+            r["incremental_peak_mib"],
+        ),
         ("full run: old + new, no state", r["full"], r["size"], r["full_peak_mib"]),
     ]
     lines = [
@@ -417,12 +422,10 @@ def _incremental_markdown(r: dict[str, Any], command: str) -> str:
         "| shuffle written MiB |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    peak_daily = r["incremental_peak_mib"]
     for label, run, count, peak in runs:
         write = f"{run['write']:.1f}" if "write" in run else "-"
-        shown = peak if peak is not None else peak_daily
         lines.append(
-            f"| {label} | {count:,} | {run['seconds']:.1f} | {write} | {shown:,.0f} | "
+            f"| {label} | {count:,} | {run['seconds']:.1f} | {write} | {peak:,.0f} | "
             f"{run['shuffle_total'] / 2**20:,.0f} |"
         )
     daily = r["incremental"]["seconds"] + r["incremental"]["write"]

@@ -292,3 +292,16 @@ def test_a_full_bucket_offers_only_its_first_member(tmp_path: Path, commit_every
     with open_index(tmp_path / "roomy.idx") as idx:
         verdicts = list(idx.add_many(copies, commit_every=commit_every))
     assert sorted(m.id for m in verdicts[2].matches) == ["copy-0", "copy-1"]
+
+
+def test_a_damaged_candidate_row_is_named_when_a_check_reads_it(tmp_path: Path) -> None:
+    # The flags blob of a stored article loses its bytes: screening (signature, size) still
+    # lets it through, and reading its features must fail naming it, not score garbage.
+    text = paragraphs(pseudo_sentences(9, 30))
+    with open_index(tmp_path / "x.idx") as idx:
+        assert idx.add(Article(id="wire story", text=text)).added
+    with sqlite3.connect(tmp_path / "x.idx") as db:
+        db.execute("UPDATE articles SET signed = x'00' WHERE id = 'wire story'")
+    damaged = r"'wire story' \(seq 1\) has damaged features"
+    with open_index(tmp_path / "x.idx") as idx, pytest.raises(DedupeError, match=damaged):
+        idx.check(Article(id="reprint", text=text + " Sumber: Reuters."))

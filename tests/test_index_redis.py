@@ -503,3 +503,15 @@ def test_a_candidate_missing_a_field_is_reported_not_skipped(
         # Its near-duplicate reads it as a candidate: a clear error naming the seq.
         with pytest.raises(DedupeError, match=r"\(seq 1\) is damaged: KeyError"):
             idx.check(_rewrite(make_article, 7))
+
+
+def test_a_candidate_with_a_truncated_blob_is_named(
+    redis_server: RedisServer, make_article: MakeArticle
+) -> None:
+    with open_index(redis_server.url + "?prefix=cut") as idx:
+        assert idx.add(_story(make_article, 8)).added
+        client = redis_server.client()
+        client.hset("cut:a:1", "counts", b"\x01")  # odd length: not whole uint16 counts
+        client.close()
+        with pytest.raises(DedupeError, match=r"'story-8' \(seq 1\) is damaged: RowDamage"):
+            idx.check(_rewrite(make_article, 8))

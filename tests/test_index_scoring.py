@@ -9,15 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dedupe.batch import FeatureRows
 from dedupe.config import VerifyConfig
-from dedupe.index.scoring import (
-    Frequencies,
-    QueryScorer,
-    Row,
-    RowDamage,
-    batch_from_blobs,
-    batch_of,
-)
+from dedupe.index.scoring import Frequencies, QueryScorer, Row, RowDamage, batch_from_blobs
 
 # A row: column -> (count, signed), few distinct columns so rows overlap.
 _ROW = st.dictionaries(st.integers(0, 40), st.tuples(st.integers(1, 5), st.booleans()), max_size=25)
@@ -29,6 +23,18 @@ def _row(entries: dict[int, tuple[int, bool]]) -> Row:
         np.array(columns, np.int32),
         np.array([entries[c][0] for c in columns], np.uint16),
         np.array([entries[c][1] for c in columns], np.bool_),
+    )
+
+
+def batch_of(rows: list[Row]) -> FeatureRows:
+    """The rows concatenated, the plain way."""
+    offsets = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum([len(r.columns) for r in rows], out=offsets[1:])
+    return FeatureRows(
+        offsets,
+        np.concatenate([r.columns for r in rows] or [np.zeros(0, np.int32)]),
+        np.concatenate([r.counts for r in rows] or [np.zeros(0, np.uint16)]),
+        np.concatenate([r.signed for r in rows] or [np.zeros(0, np.bool_)]),
     )
 
 

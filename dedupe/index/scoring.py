@@ -85,22 +85,6 @@ class RowDamage(ValueError):
         self.index = index
 
 
-def batch_of(rows: Sequence[Row]) -> FeatureRows:
-    """The rows as one CSR batch (what ``QueryScorer.score`` reads)."""
-    offsets = np.zeros(len(rows) + 1, np.int64)
-    np.cumsum([len(r.columns) for r in rows], out=offsets[1:])
-    if not rows:
-        return FeatureRows(
-            offsets, np.zeros(0, np.int32), np.zeros(0, np.uint16), np.zeros(0, bool)
-        )
-    return FeatureRows(
-        offsets,
-        np.concatenate([r.columns for r in rows]).astype(np.int32, copy=False),
-        np.concatenate([r.counts for r in rows]).astype(np.uint16, copy=False),
-        np.concatenate([r.signed for r in rows]),
-    )
-
-
 def batch_from_blobs(
     columns: Sequence[bytes], counts: Sequence[bytes], signed: Sequence[bytes]
 ) -> FeatureRows:

@@ -110,7 +110,7 @@ def render_text(
     not_clustered = len(result.articles) - result.clustered_count
     lines.append(
         f"Summary: {len(result.articles)} articles read, {len(result.rejects)} rejected, "
-        f"{result.clustered_count} clustered in {_plural(len(result.clusters), 'cluster')}, "
+        f"{result.clustered_count} clustered in {plural(len(result.clusters), 'cluster')}, "
         f"{not_clustered} not clustered ({len(result.uncomparable_ids)} too short to compare)."
     )
     for label, records in (("Rejected", result.rejects), ("Warning", warnings)):
@@ -123,5 +123,6 @@ def render_text(
     return "\n".join(printable(line) for line in lines) + "\n"
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """``1 cluster``, ``2 clusters`` (also for the Spark CLI's summary line)."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

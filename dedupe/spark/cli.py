@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from dedupe.config import Config
 from dedupe.errors import DedupeError
+from dedupe.reports.terminal import plural
 from dedupe.spark.session import get_session
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ def run_to_files(
         write_state(spark, state_path, following, config)
         clusters = run.members.select("cluster_id").distinct().count()
         return (
-            f"{clusters} clusters with new articles, {run.num_articles} new articles, "
+            f"{plural(clusters, 'cluster')} with new articles, "
+            f"{plural(run.num_articles, 'new article')}, "
             f"{left_out} records left out (no id or text); written to {output}; state "
             f"{state_path}: {following.num_articles} articles ({following.pruned} pruned)"
         )
@@ -77,6 +79,6 @@ def run_to_files(
     clusters = run.members.select("cluster_id").distinct().count()
     clustered = run.members.count()
     return (
-        f"{clusters} clusters, {clustered} of {run.num_articles} articles clustered, "
+        f"{plural(clusters, 'cluster')}, {clustered} of {run.num_articles} articles clustered, "
         f"{left_out} records left out (no id or text); written to {output}"
     )

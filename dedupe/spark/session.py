@@ -60,6 +60,8 @@ def get_session(master: str = "local[*]", app_name: str = "dedupe") -> SparkSess
             SparkSession.builder.master(master)
             .appName(app_name)
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            # Spark's own progress bars redraw over dedupe's stderr lines (and ignore -q).
+            .config("spark.ui.showConsoleProgress", "false")
             # In local mode the driver JVM is also the executor; Spark's 1 GiB default is too
             # small for the shuffles of 100k articles. spark-defaults.conf still overrides.
             .config("spark.driver.memory", os.environ.get("DEDUPE_SPARK_DRIVER_MEMORY", "4g"))
