@@ -26,6 +26,7 @@ from dedupe.reports import render_csv, render_json, render_text
 from dedupe.reports.attribution_json import render_attribution_json
 from dedupe.reports.attribution_text import render_attribution_text
 from dedupe.reports.html_report import render_attribution_html
+from dedupe.reports.terminal import plural
 from dedupe.saved import load_saved_clusters
 
 log = logging.getLogger("dedupe")
@@ -266,7 +267,8 @@ def _run_cluster(args: argparse.Namespace) -> int:
     _write(text, args.output)
     if args.output is not None and not args.quiet:
         print(
-            f"dedupe: {len(result.clusters)} clusters, {len(result.articles)} articles read, "
+            f"dedupe: {plural(len(result.clusters), 'cluster')}, "
+            f"{plural(len(result.articles), 'article')} read, "
             f"{len(result.rejects)} rejected; report written to {args.output}",
             file=sys.stderr,
         )

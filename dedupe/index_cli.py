@@ -24,6 +24,7 @@ from dedupe.filter import filter_lines
 from dedupe.index import STATUSES, Index, open_index
 from dedupe.readers import read_paths
 from dedupe.readers.records import parse_published
+from dedupe.reports.terminal import plural
 
 log = logging.getLogger("dedupe")
 
@@ -203,8 +204,8 @@ def _add(index: Index, args: argparse.Namespace, config: Config) -> int:
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 out.flush()
     print(
-        f"dedupe: {len(loaded.articles)} articles read, {added} added, {known} already in "
-        f"the index, {len(loaded.rejects)} rejected",
+        f"dedupe: {plural(len(loaded.articles), 'article')} read, {added} added, "
+        f"{known} already in the index, {len(loaded.rejects)} rejected",
         file=sys.stderr,
     )
     return 0

@@ -92,7 +92,7 @@ def test_rejects_are_counted_and_named(tmp_path: Path, capsys: pytest.CaptureFix
     path.write_text('{"id": "a", "text": "some words here"}\n{"id": "b"}\nnot json\n', "utf-8")
     assert main(["cluster", str(path)]) == 0
     out, _ = capsys.readouterr()
-    assert "1 articles read, 2 rejected" in out
+    assert "1 article read, 2 rejected" in out
     assert f"Rejected: {path}:2: missing text field 'text'" in out
     assert f"Rejected: {path}:3: invalid JSON" in out
 

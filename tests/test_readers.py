@@ -162,3 +162,43 @@ def test_json_files_are_one_document_or_json_lines(tmp_path: Path) -> None:
     assert [(Path(r.source).name, r.reason) for r in result.rejects] == [
         ("other.json", "missing id field 'id'")
     ]
+
+
+def test_line_separators_inside_json_strings_do_not_split_a_record(tmp_path: Path) -> None:
+    # json.dumps(ensure_ascii=False) writes U+2028, U+2029 and U+0085 raw, and scraped news
+    # text holds them; JSON Lines break only at line feeds.
+    texts = ["Primeira linha\u2028segunda linha", "um\u2029dois", "next\x85line", "plain"]
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"r{i}", "text": t}, ensure_ascii=False) + "\n"
+            for i, t in enumerate(texts)
+        ),
+        encoding="utf-8",
+    )
+    result = read_paths([path])
+    assert not result.rejects
+    assert [a.text for a in result.articles] == texts
+    assert [a.source for a in result.articles] == [f"{path}:{n}" for n in range(1, 5)]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_jsonl_line_numbers_hold_for_every_line_end_and_encoding(
+    tmp_path: Path, newline: str, encoding: str
+) -> None:
+    # UTF-8 files are streamed line by line, others (here UTF-16) decoded whole: both name
+    # the same lines.
+    text = "A população de São Paulo não aceitou a decisão do governo. " * 5
+    lines = [
+        json.dumps({"id": "a", "text": text}, ensure_ascii=False),
+        "",
+        "{broken",
+        json.dumps({"id": "b", "text": "Ação da Defesa Civil"}, ensure_ascii=False),
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(newline.join(lines).encode(encoding))
+    result = read_paths([path])
+    assert [(a.id, a.source) for a in result.articles] == [("a", f"{path}:1"), ("b", f"{path}:4")]
+    assert result.articles[0].text == text
+    assert [r.source for r in result.rejects] == [f"{path}:3"]

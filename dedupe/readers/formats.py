@@ -9,18 +9,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from dedupe.config import ReadersConfig
-from dedupe.readers._decode import DecodeFailure, decode_with_notes
+from dedupe.readers._decode import DecodeFailure, decode_with_notes, is_plain_utf8
 from dedupe.readers.records import parse_published, record_to_article
 from dedupe.types import Article, Reject
 
 Record = Article | Reject
 _NOT_ONE_DOCUMENT = object()
+# JSON Lines are separated by LF (CRLF and old CR-only files are read too). Not by
+# ``str.splitlines``: it also breaks at U+2028, U+2029 and U+0085, which JSON allows raw
+# inside strings (``json.dumps(..., ensure_ascii=False)`` writes them), and news text has them.
+# A raw CR or LF cannot occur inside a valid JSON value, so splitting at them is always safe.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def read_txt(
@@ -76,16 +82,25 @@ def read_html(
 
 
 def read_jsonl(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Iterator[Record]:
-    """JSON Lines (one object per line); a ``.json`` file holding one array is read too."""
+    """JSON Lines (one object per line); a ``.json`` file holding one array is read too.
+
+    A plain UTF-8 file (the usual export) is streamed line by line; any other file is decoded
+    whole first, since telling its encoding needs all of it.
+    """
+    is_file = str(path) != "-"
+    json_lines = path.suffix.lower() != ".json"
+    if is_file and json_lines and config.encoding in ("auto", "utf-8") and _plain_utf8(path):
+        yield from _records(_file_lines(path), str(path), config, warnings)
+        return
     text = (
-        _decode_stream(sys.stdin.buffer.read(), "<stdin>", config, warnings)
-        if str(path) == "-"
-        else (_decode_file(path, config, warnings))
+        _decode_file(path, config, warnings)
+        if is_file
+        else _decode_stream(sys.stdin.buffer.read(), "<stdin>", config, warnings)
     )
     if isinstance(text, Reject):
         yield text
         return
-    if path.suffix.lower() == ".json":
+    if not json_lines:
         # A .json file is one document (an array of records, or one record); some exporters
         # write JSON Lines under that name, which is what a failed whole-document parse means.
         try:
@@ -102,19 +117,43 @@ def read_jsonl(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Ite
         if document is not _NOT_ONE_DOCUMENT:
             yield record_to_article(document, str(path), config, warnings)
             return
-    for number, line in enumerate(text.splitlines(), start=1):
+    yield from _records(_LINE_BREAK.split(text), str(path), config, warnings)
+
+
+def _plain_utf8(path: Path) -> bool:
+    try:
+        return is_plain_utf8(path)
+    except OSError:
+        return False  # the whole-file path reports why it cannot be read
+
+
+def _file_lines(path: Path) -> Iterator[str]:
+    """The lines of a file that ``is_plain_utf8``, one at a time, split as ``_LINE_BREAK``."""
+    with path.open("rb") as file:
+        for raw in file:  # binary files split at LF only
+            line = raw[:-2] if raw.endswith(b"\r\n") else raw.rstrip(b"\n")
+            if b"\r" in line:  # CR-only line ends
+                yield from (part.decode("utf-8") for part in line.split(b"\r"))
+            else:
+                yield line.decode("utf-8")
+
+
+def _records(
+    lines: Iterable[str], source: str, config: ReadersConfig, warnings: list[Reject]
+) -> Iterator[Record]:
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        source = f"{path}:{number}"
+        place = f"{source}:{number}"
         try:
             record: Any = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Reject(source=source, reason=f"invalid JSON: {exc.msg} at column {exc.colno}")
+            yield Reject(source=place, reason=f"invalid JSON: {exc.msg} at column {exc.colno}")
             continue
         except RecursionError:
-            yield Reject(source=source, reason="JSON nested too deeply to read")
+            yield Reject(source=place, reason="JSON nested too deeply to read")
             continue
-        yield record_to_article(record, source, config, warnings)
+        yield record_to_article(record, place, config, warnings)
 
 
 def read_csv(path: Path, config: ReadersConfig, warnings: list[Reject]) -> Iterator[Record]:

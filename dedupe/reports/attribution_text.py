@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dedupe.reports.terminal import fit, printable
+from dedupe.reports.terminal import fit, plural, printable
 from dedupe.types import Article, ClusterAttribution, MemberAttribution, Reject, RunResult
 
 _ADDED_SHOWN = 3
@@ -92,7 +92,7 @@ def render_attribution_text(
         "wires or members it credits ('own' = only its own dateline); * = likely origin."
     )
     lines.append(
-        f"Summary: {len(result.articles)} articles read, {len(result.rejects)} rejected, "
+        f"Summary: {plural(len(result.articles), 'article')} read, {len(result.rejects)} rejected, "
         f"{sum(len(c.members) for c in attributions)} attributed in {len(attributions)} clusters."
     )
     for label, records in (("Rejected", result.rejects), ("Warning", warnings)):

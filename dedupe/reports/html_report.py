@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from dedupe.reports.terminal import plural
 from dedupe.types import Article, ClusterAttribution, MemberAttribution, Reject, RunResult
 
 _PALETTE = (
@@ -361,7 +362,7 @@ def render_attribution_html(
         "img-src 'none'; base-uri 'none'; form-action 'none'"
     )
     summary = (
-        f"{len(result.articles)} articles read, {len(result.rejects)} rejected, "
+        f"{plural(len(result.articles), 'article')} read, {len(result.rejects)} rejected, "
         f"{sum(len(c.members) for c in attributions)} attributed in {len(attributions)} clusters"
     )
     return (

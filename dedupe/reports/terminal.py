@@ -109,7 +109,7 @@ def render_text(
     )
     not_clustered = len(result.articles) - result.clustered_count
     lines.append(
-        f"Summary: {len(result.articles)} articles read, {len(result.rejects)} rejected, "
+        f"Summary: {plural(len(result.articles), 'article')} read, {len(result.rejects)} rejected, "
         f"{result.clustered_count} clustered in {plural(len(result.clusters), 'cluster')}, "
         f"{not_clustered} not clustered ({len(result.uncomparable_ids)} too short to compare)."
     )

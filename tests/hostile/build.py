@@ -158,6 +158,24 @@ def cases() -> tuple[dict[str, bytes], list[tuple[str, str, str]]]:
         ("reject", "duplicate id 'arr-1'"),
     )
 
+    add(
+        "records/line-separators.jsonl",
+        # U+2028, U+2029 and NEL are legal raw inside JSON strings; CRLF and CR end lines.
+        b"\r\n".join(
+            json.dumps(r, ensure_ascii=False).encode()
+            for r in (
+                {"id": "ls-2028", "text": WIRE.replace(". ", ".\u2028", 1)},
+                {"id": "ls-2029-nel", "text": PT.replace(", ", "\u2029", 1) + "\x85Fim."},
+            )
+        )
+        + b"\r"
+        + json.dumps({"id": "ls-after-cr", "text": PT + " Segunda parte."}).encode()
+        + b"\n",
+        ("read", "ls-2028"),
+        ("read", "ls-2029-nel"),
+        ("read", "ls-after-cr"),
+    )
+
     # --- CSV -------------------------------------------------------------------------------
     huge = " ".join([PT] * 3000)  # ~700 KB in one field
     add(
