@@ -1,3 +1,5 @@
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -202,3 +204,53 @@ def test_jsonl_line_numbers_hold_for_every_line_end_and_encoding(
     assert [(a.id, a.source) for a in result.articles] == [("a", f"{path}:1"), ("b", f"{path}:4")]
     assert result.articles[0].text == text
     assert [r.source for r in result.rejects] == [f"{path}:3"]
+
+
+# Written by us: news-like sentences with the letters where Latin code pages disagree.
+_LEGACY = {
+    "pt": "A população de São Paulo não aceitou a decisão do governo sobre a concessão. "
+    "A previsão é de normalização até a noite, segundo a Defesa Civil.",
+    "es": "¡Qué día! El niño pidió una explicación al señor Muñoz sobre la decisión del "
+    "ayuntamiento, y él respondió que no habría más cambios este año.",
+    "pl": "Wczoraj w Warszawie odbyło się posiedzenie rządu. Premier zapowiedział zmiany w "
+    "podatkach, które mają wejść w życie od przyszłego roku.",
+    "cs": "Vláda včera schválila návrh zákona o státním rozpočtu. Ministr financí řekl, že "
+    "schodek bude nižší než loni. Opozice však tvrdí, že čísla jsou příliš optimistická.",
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "encoding"),
+    [("pt", "cp1252"), ("es", "cp1252"), ("pl", "cp1250"), ("cs", "cp1250")],
+)
+@pytest.mark.parametrize("form", ["txt", "csv", "jsonl"])
+def test_legacy_code_pages_are_told_apart_in_every_file_form(
+    tmp_path: Path, language: str, encoding: str, form: str
+) -> None:
+    # Detection used to read a Windows-1252 CSV or JSONL of Portuguese as Windows-1250
+    # ("Săo Paulo", "năo") and Polish Windows-1250 as Windows-1252 ("odby³o"), silently.
+    text = _LEGACY[language]
+    path = tmp_path / f"{language}.{form}"
+    if form == "txt":
+        data = text
+    elif form == "csv":
+        data = f'id,title,text\n{language},"{text[:30]}","{text}"\n'
+    else:
+        data = json.dumps({"id": language, "text": text}, ensure_ascii=False) + "\n"
+    path.write_bytes(data.encode(encoding))
+    result = read_paths([path])
+    assert not result.rejects
+    assert [a.text for a in result.articles] == [text]
+
+
+def test_a_windows_1252_csv_export_of_portuguese_keeps_its_tildes(tmp_path: Path) -> None:
+    rows = [
+        ["id", "title", "text"],
+        ["a1", "Chuva em São Paulo", _LEGACY["pt"]],
+        ["a2", "Ação", "Outra notícia: o presidente da Câmara não comentou a votação de ontem."],
+    ]
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    (tmp_path / "export.csv").write_bytes(out.getvalue().encode("cp1252"))
+    result = read_paths([tmp_path / "export.csv"])
+    assert [(a.title, a.text) for a in result.articles] == [(r[1], r[2]) for r in rows[1:]]

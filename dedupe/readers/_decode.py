@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import re
+import unicodedata
+from collections import Counter
 from pathlib import Path
 
-from charset_normalizer import from_bytes
+from charset_normalizer import CharsetMatch, from_bytes
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -16,7 +19,6 @@ _BOMS = (
 )
 
 
-_CLOSE = 0.01
 # Control bytes (not tab, newline, CR, form feed, vertical tab) beyond this share: binary.
 _CONTROL_BYTES = tuple(b for b in range(32) if b not in (9, 10, 11, 12, 13))
 _MAX_CONTROL_SHARE = 0.05
@@ -87,18 +89,56 @@ def decode_with_notes(data: bytes, encoding: str = "auto") -> tuple[str, list[st
     matches = list(from_bytes(data))
     if not matches:
         raise DecodeFailure("not UTF-8 and no text encoding fits; set readers.encoding")
-    best = matches[0]
-    # Single-byte code pages differ only in a few letters, so charset-normalizer often scores
-    # them (nearly) alike: cp1250 beat cp1252 by a chaos of 0.005 on a CSTNews article,
-    # turning "SÃO PAULO" into "SĂO PAULO". Among candidates that close to the best, prefer
-    # Windows-1252, the most common legacy encoding of news on the web.
-    close = [
-        m
-        for m in matches
-        if m.chaos <= best.chaos + _CLOSE and m.coherence >= best.coherence - _CLOSE
-    ]
-    chosen = next((m for m in close if m.encoding == "cp1252"), best)
-    return _check_text(str(chosen))
+    return _check_text(str(_most_plausible(matches)))
+
+
+# Non-ASCII characters a correctly decoded text plausibly holds besides letters and marks.
+_PLAUSIBLE_CATEGORIES = ("L", "M", "P", "Zs", "Sc")
+_PLAUSIBLE_SYMBOLS = frozenset("°©®™€£¥§¶•")
+# How close Windows-1252 must come to the best candidate (see ``_most_plausible``).
+_CLOSE = 0.01
+_CHAOS_MARGIN = 0.05
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _most_plausible(matches: list[CharsetMatch]) -> CharsetMatch:
+    """Among charset-normalizer's candidates, the one whose text looks most like text.
+
+    Single-byte Latin code pages differ only in some upper-half bytes, and charset-normalizer
+    often ranks them nearly or wrongly alike: it read Portuguese Windows-1252 (a CSV export
+    with "São Paulo" and "não") as Windows-1250, "Săo" and "năo", and Polish Windows-1250 as
+    Windows-1252, "³" for "ł". So:
+
+    1. only the candidates with the fewest implausible characters: a wrong code page turns
+       letters into superscripts, fractions or spacing accents, which text rarely holds;
+    2. among those, Windows-1252 (the most common legacy encoding of news on the web) when
+       its language coherence is as good as the best one's (within ``_CLOSE``) and its chaos
+       not clearly worse (``_CHAOS_MARGIN``): Czech read as Windows-1252 is all letters, but
+       a worse fit to any language;
+    3. else charset-normalizer's own first choice (least chaos).
+    """
+
+    def implausible(match: CharsetMatch) -> int:
+        counts = Counter(_NON_ASCII.findall(str(match)))
+        return sum(
+            n
+            for c, n in counts.items()
+            if c not in _PLAUSIBLE_SYMBOLS
+            and not unicodedata.category(c).startswith(_PLAUSIBLE_CATEGORIES)
+        )
+
+    scored = [(implausible(m), m) for m in matches]
+    fewest = min(n for n, _ in scored)
+    plausible = [m for n, m in scored if n == fewest]
+    best = plausible[0]
+    western = next((m for m in plausible if m.encoding == "cp1252"), None)
+    if (
+        western is not None
+        and western.coherence >= best.coherence - _CLOSE
+        and western.chaos <= best.chaos + _CHAOS_MARGIN
+    ):
+        return western
+    return best
 
 
 def is_plain_utf8(path: Path, chunk_size: int = 1 << 20) -> bool:
