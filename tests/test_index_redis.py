@@ -515,3 +515,53 @@ def test_a_candidate_with_a_truncated_blob_is_named(
         client.close()
         with pytest.raises(DedupeError, match=r"'story-8' \(seq 1\) is damaged: RowDamage"):
             idx.check(_rewrite(make_article, 8))
+
+
+def test_an_index_with_a_key_per_bucket_is_refused_with_the_way_out(
+    redis_server: RedisServer, make_article: MakeArticle
+) -> None:
+    with open_index(redis_server.url) as idx:
+        idx.add(_story(make_article, 1))
+    client = redis_server.client()
+    client.hdel("dedupe:meta", "buckets")  # as an index written before buckets were grouped
+    client.close()
+    with pytest.raises(UsageError, match=r"one key each .*rebuild the index"):
+        open_index(redis_server.url)
+
+
+def test_buckets_share_hashes_and_prune_empties_them(
+    redis_server: RedisServer, make_article: MakeArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ~99% of band buckets hold one article; a Redis key each cost ~120 bytes of server
+    # memory for 8 bytes of seq, so buckets are fields of far fewer group hashes. (2^8
+    # groups here, so that 30 articles fill them as a large index fills its 2^20.)
+    monkeypatch.setattr(redis_store, "GROUP_BITS", 8)
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    articles = [_story(make_article, s, published=day + timedelta(days=s)) for s in range(30)]
+    client = redis_server.client()
+    with open_index(redis_server.url) as idx:
+        list(idx.add_many(articles))
+        entries = idx.stats().band_entries
+        keys = list(client.scan_iter(match="dedupe:*"))
+        assert len(keys) < 300 < entries  # 256 groups at most, and the other keys
+        assert idx.prune((day + timedelta(days=100)).timestamp()) == 30
+        assert idx.integrity_problems() == []
+        assert idx.stats().band_entries == 0
+    assert list(client.scan_iter(match="dedupe:B:*")) == []
+    client.close()
+
+
+def test_a_damaged_bucket_is_named_by_check_and_by_verify(
+    redis_server: RedisServer, make_article: MakeArticle
+) -> None:
+    story = _story(make_article, 7)
+    with open_index(redis_server.url) as idx:
+        idx.add(story)
+        client = redis_server.client()
+        group = next(iter(client.scan_iter(match="dedupe:B:*")))
+        band, members = next(iter(client.hscan_iter(group)))
+        client.hset(group, band, members + b"\x01")  # no longer whole 8-byte seqs
+        client.close()
+        assert any("band buckets are damaged" in p for p in idx.integrity_problems())
+        with pytest.raises(DedupeError, match=r"LSH bucket \d+ is damaged"):
+            idx.check(make_article("again", story.text))
