@@ -75,7 +75,11 @@ def add_parsers(
         formatter_class=raw,
     )
     flt.add_argument("paths", nargs="*", help="JSONL files to read (default: stdin)")
-    flt.add_argument("--index", required=True, help="index file or redis:// URL (created if new)")
+    flt.add_argument(
+        "--index",
+        required=True,
+        help="index file or redis:// URL (created if new, unless --check-only)",
+    )
     flt.add_argument(
         "--drop",
         action="append",
@@ -136,7 +140,9 @@ def run_filter(args: argparse.Namespace, config: Config) -> int:
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     with ExitStack() as stack:
-        index = stack.enter_context(open_index(args.index, config))
+        # A check-only filter never writes: a mistyped path must not become a new empty
+        # index that tags every line unique (as `dedupe index check` refuses it too).
+        index = stack.enter_context(open_index(args.index, config, create=not args.check_only))
         rejects: IO[str] | None = None
         if args.rejects is not None:
             rejects = stack.enter_context(_open_out(args.rejects))

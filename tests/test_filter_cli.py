@@ -213,6 +213,21 @@ def test_index_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "no index here" in capsys.readouterr().err
 
 
+def test_check_only_filter_on_a_missing_index_is_an_error_not_a_new_index(
+    tmp_path: Path,
+) -> None:
+    # A mistyped --index with --check-only used to create an empty index and tag every
+    # line unique, exit 0.
+    missing = tmp_path / "nwes.idx"
+    done = _run(
+        "filter", "--index", str(missing), "--check-only", str(REPO / "examples/news.jsonl")
+    )
+    assert done.returncode == 1
+    assert b"no index here" in done.stderr
+    assert done.stdout == b""
+    assert not missing.exists()
+
+
 def test_index_built_with_other_settings_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
