@@ -492,29 +492,33 @@ def test_a_full_bucket_offers_only_its_first_member(redis_server: RedisServer) -
         assert [[m.id for m in v.matches] for v in verdicts] == [[], *[[first]] * 4]
 
 
-def test_a_candidate_missing_a_field_is_reported_not_skipped(
-    redis_server: RedisServer, make_article: MakeArticle
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        # The hash is still there, one field is not.
+        (lambda client: client.hdel("dedupe:a:1", "id"), r"\(seq 1\) is damaged: KeyError"),
+        # Odd length: not whole uint16 counts.
+        (
+            lambda client: client.hset("dedupe:a:1", "counts", b"\x01"),
+            r"'story-7' \(seq 1\) is damaged: RowDamage",
+        ),
+    ],
+    ids=["missing-field", "truncated-blob"],
+)
+def test_a_damaged_candidate_is_named_not_skipped(
+    redis_server: RedisServer,
+    make_article: MakeArticle,
+    damage: Callable[[redis.Redis], object],
+    message: str,
 ) -> None:
-    with open_index(redis_server.url + "?prefix=holed") as idx:
+    with open_index(redis_server.url) as idx:
         assert idx.add(_story(make_article, 7)).added
         client = redis_server.client()
-        client.hdel("holed:a:1", "id")  # the hash is still there, one field is not
+        damage(client)
         client.close()
         # Its near-duplicate reads it as a candidate: a clear error naming the seq.
-        with pytest.raises(DedupeError, match=r"\(seq 1\) is damaged: KeyError"):
+        with pytest.raises(DedupeError, match=message):
             idx.check(_rewrite(make_article, 7))
-
-
-def test_a_candidate_with_a_truncated_blob_is_named(
-    redis_server: RedisServer, make_article: MakeArticle
-) -> None:
-    with open_index(redis_server.url + "?prefix=cut") as idx:
-        assert idx.add(_story(make_article, 8)).added
-        client = redis_server.client()
-        client.hset("cut:a:1", "counts", b"\x01")  # odd length: not whole uint16 counts
-        client.close()
-        with pytest.raises(DedupeError, match=r"'story-8' \(seq 1\) is damaged: RowDamage"):
-            idx.check(_rewrite(make_article, 8))
 
 
 def test_an_index_with_a_key_per_bucket_is_refused_with_the_way_out(
