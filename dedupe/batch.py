@@ -171,3 +171,21 @@ def process_batch(texts: Sequence[str], config: Config) -> BatchResult:
         features=features,
         seconds=seconds,
     )
+
+
+def encode_texts(texts: Sequence[str]) -> list[bytes]:
+    """Texts as UTF-8 bytes, to send to a worker process (``process_encoded_batch``).
+
+    Pickling a ``str`` makes CPython keep a UTF-8 copy of it on the object for the rest of its
+    life (``PyUnicode_AsUTF8AndSize`` caches it for any text that is not pure ASCII). Sending
+    the articles' own strings to the workers left that copy on every article the caller
+    holds: +330 MiB at 100k articles, +3 GiB at 1M. ``str.encode`` makes a separate bytes
+    object that is freed once sent. ``surrogatepass`` round-trips the lone surrogates that
+    JSON escapes can put in a text.
+    """
+    return [text.encode("utf-8", "surrogatepass") for text in texts]
+
+
+def process_encoded_batch(texts: Sequence[bytes], config: Config) -> BatchResult:
+    """``process_batch`` of texts sent as ``encode_texts`` bytes."""
+    return process_batch([text.decode("utf-8", "surrogatepass") for text in texts], config)

@@ -11,19 +11,25 @@ import hashlib
 import itertools
 import resource
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import repeat
 
 import numpy as np
 
 from dedupe._arrays import segment_sums
 from dedupe._progress import progress_iter
 from dedupe._workers import worker_context, workers_failed
-from dedupe.batch import FeatureRows, process_batch
+from dedupe.batch import (
+    BatchResult,
+    FeatureRows,
+    encode_texts,
+    process_batch,
+    process_encoded_batch,
+)
 from dedupe.candidates import find_candidates
 from dedupe.cluster import group_rows
 from dedupe.config import Config
@@ -225,7 +231,7 @@ def _shingle_all(texts: Sequence[str], config: Config, progress: bool) -> _Shing
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 results = list(
                     progress_iter(
-                        pool.map(process_batch, batches, repeat(config)),
+                        _in_workers(pool, batches, config, ahead=2 * workers),
                         enabled=progress,
                         total=len(batches),
                         desc="shingle",
@@ -253,6 +259,23 @@ def _shingle_all(texts: Sequence[str], config: Config, progress: bool) -> _Shing
         seconds=seconds,
         workers=max(workers, 1),
     )
+
+
+def _in_workers(
+    pool: ProcessPoolExecutor, batches: Sequence[Sequence[str]], config: Config, *, ahead: int
+) -> Iterator[BatchResult]:
+    """``process_batch`` of each batch in the pool, in order, with at most ``ahead`` in flight.
+
+    ``pool.map`` would submit every batch at once, holding all their encoded copies until
+    the workers got to them (~3 GiB at 1M articles).
+    """
+    pending: deque[Future[BatchResult]] = deque()
+    for batch in batches:
+        pending.append(pool.submit(process_encoded_batch, encode_texts(batch), config))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _pair_records(

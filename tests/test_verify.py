@@ -147,3 +147,19 @@ def test_a_phrase_quoted_in_one_article_is_not_shared_wording() -> None:
     reference = _reference_scores(texts, [(0, 1), (0, 2)])
     assert scores.shared.tolist() == [shared for shared, _ in reference]
     assert scores.shared[0] < scores.shared[1]  # the quoted copy shares less than the plain one
+
+
+def test_vectorizing_in_blocks_gives_the_scores_of_one_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dedupe.verify
+
+    texts = [paragraphs(pseudo_sentences(i % 4, 10 + i)) for i in range(9)]
+    left, right = (a.astype(np.int64) for a in np.triu_indices(9, k=1))
+    _, _, whole = _prepare(texts)
+    monkeypatch.setattr(dedupe.verify, "_BLOCK_ROWS", 2)
+    _, _, blocked = _prepare(texts)
+    one, many = whole.score(left, right), blocked.score(left, right)
+    for name in ("jaccard", "containment", "cosine", "shared"):
+        assert np.array_equal(getattr(one, name), getattr(many, name)), name
+    assert np.array_equal(whole.weights_, blocked.weights_)

@@ -34,7 +34,7 @@ import numpy as np
 
 from dedupe import __version__
 from dedupe._workers import worker_context, workers_failed
-from dedupe.batch import BatchResult, process_batch
+from dedupe.batch import BatchResult, encode_texts, process_batch, process_encoded_batch
 from dedupe.config import Config
 from dedupe.errors import UsageError
 from dedupe.index.records import IndexStats, Match, Status, Verdict
@@ -325,8 +325,8 @@ class Index:
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
                 for chunk in itertools.chain([first, second], chunks):
-                    texts = [a.text for a in chunk]
-                    ahead.append((chunk, pool.submit(process_batch, texts, self.config)))
+                    texts = encode_texts([a.text for a in chunk])
+                    ahead.append((chunk, pool.submit(process_encoded_batch, texts, self.config)))
                     if len(ahead) > workers:
                         done, future = ahead.popleft()
                         yield done, _rows(future.result(), len(done))
