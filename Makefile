@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 QUIET_PIP := grep -v -e '^\s*$$' -e 'Warning' -e '!!' -e '\*\*\*\*' -e '^  ' \
 	-e "^WARNING: Location '" || true
 
-.PHONY: demo test hostile fuzz check lint typecheck fmt bench bench-spark bench-spark-incremental clean
+.PHONY: demo test hostile fuzz check lint typecheck fmt bench bench-scale bench-spark bench-spark-incremental clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.run --output BENCHMARKS.md
 	$(PY) -m benchmarks.attribution --output BENCHMARKS.md
 	$(PY) -m benchmarks.index_bench --output BENCHMARKS.md
+
+# `dedupe cluster` on a JSONL file of 100k and 1M articles (~25 min; corpora kept in $$TMPDIR).
+bench-scale: $(STAMP)
+	$(PY) -m benchmarks.scale --output BENCHMARKS.md
 
 # The Spark engine beside the local path on 100k and 1M synthetic articles (local[2]).
 bench-spark: $(STAMP)

@@ -30,6 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from benchmarks.markdown import replace_section
 from dedupe.attribute import attribute_cluster
 from dedupe.config import Config, build_config
 from dedupe.types import Article
@@ -268,14 +269,8 @@ def _markdown(q: dict[str, Any] | None, s: dict[str, Any], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(output: Path, section: str) -> None:
-    text = output.read_text(encoding="utf-8") if output.exists() else "# Benchmarks\n\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        text = before + section + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    output.write_text(text, encoding="utf-8")
+def _write(output: Path, section: str, begin: str = BEGIN, end: str = END) -> None:
+    replace_section(output, section, begin, end)
 
 
 def main(argv: list[str] | None = None) -> int:

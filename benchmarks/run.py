@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.markdown import replace_section
+
 SHARED_TEXTS = Path(__file__).resolve().parent.parent.parent / "shared/data/cstnews-cst/texts"
 # Text -> signature: tokenizing and shingling (workers), then MinHash (main process).
 SIGNING_STAGES = ("shingle", "signature")
@@ -251,16 +253,8 @@ def _markdown(results: list[dict[str, Any]], command: str) -> str:
     return "\n".join(lines)
 
 
-def _write(output: Path, section: str) -> None:
-    header = "# Benchmarks\n\nFigures measured by `make bench`; rerun it to refresh them.\n\n"
-    text = output.read_text(encoding="utf-8") if output.exists() else header
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    output.write_text(text, encoding="utf-8")
+def _write(output: Path, section: str, begin: str = BEGIN, end: str = END) -> None:
+    replace_section(output, section, begin, end)
 
 
 def main(argv: list[str] | None = None) -> int:

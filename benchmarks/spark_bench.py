@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from benchmarks.markdown import replace_section
 from benchmarks.run import SHARED_TEXTS, _machine
 
 BEGIN = "<!-- spark-bench:begin -->"
@@ -457,14 +458,7 @@ def _incremental_markdown(r: dict[str, Any], command: str) -> str:
 
 
 def _write(output: Path, section: str, begin: str = BEGIN, end: str = END) -> None:
-    text = output.read_text(encoding="utf-8") if output.exists() else "# Benchmarks\n"
-    if begin in text and end in text:
-        before, rest = text.split(begin, 1)
-        after = rest.split(end, 1)[1].lstrip("\n")
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    output.write_text(text, encoding="utf-8")
+    replace_section(output, section, begin, end)
 
 
 def main(argv: list[str] | None = None) -> int:
