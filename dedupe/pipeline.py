@@ -133,7 +133,10 @@ def cluster_articles(
 
     with stages.run("signature", n) as clock:
         common = common_columns(features, config.verify)
-        compared = features.signed & ~common[features.columns]
+        # In place: one bool per feature entry instead of three (1.5 GB at 1M articles).
+        compared = common[features.columns]
+        np.logical_not(compared, out=compared)
+        compared &= features.signed
         compared_counts = segment_sums(compared, features.offsets)
         comparable = compared_counts >= config.shingle.min_shingles
         signatures = sign_rows(

@@ -138,7 +138,10 @@ class Verifier:
         peaked at ~10 GiB of temporaries at 1M articles).
         """
         width = 1 << self.config.hash_bits
-        kept_per_row = segment_sums(~common[features.columns], features.offsets)[rows]
+        kept = common[features.columns]
+        np.logical_not(kept, out=kept)  # in place: one bool per entry, not two
+        kept_per_row = segment_sums(kept, features.offsets)[rows]
+        del kept
         self.indptr_ = np.zeros(len(rows) + 1, np.int64)
         np.cumsum(kept_per_row, out=self.indptr_[1:])
         total = int(self.indptr_[-1])
