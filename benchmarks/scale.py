@@ -34,12 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.markdown import replace_section
+from dedupe.pipeline import STAGE_NAMES as STAGES
 
 BEGIN = "<!-- scale-bench:begin -->"
 END = "<!-- scale-bench:end -->"
 SEED = 1
 ARTICLES_PER_OUTLET = 500
-STAGES = ("shingle", "signature", "candidates", "verify", "cluster")
 STAGE_LINE = re.compile(
     r"dedupe: (?P<name>\w+)\s+(?P<into>\d+) in\s+(?P<out>\d+) out\s+(?P<seconds>[\d.]+)s"
     r"\s+peak RSS\s+(?P<rss>\d+) MiB"

@@ -233,7 +233,7 @@ def _run_cluster(args: argparse.Namespace) -> int:
         summary = run_to_files(args.paths, args.spark_output, config, args.spark_state)
         print(f"dedupe: {summary}", file=sys.stderr)
         return 0
-    loaded = _read(args.paths, config)
+    loaded = _read(args.paths, config, progress=not args.quiet)
     if spark:
         from dedupe.spark import cluster_articles_spark
 
@@ -275,8 +275,8 @@ def _run_cluster(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read(paths: Sequence[str], config: Config) -> ReadResult:
-    loaded = read_paths(paths, config.readers)
+def _read(paths: Sequence[str], config: Config, *, progress: bool) -> ReadResult:
+    loaded = read_paths(paths, config.readers, progress=progress)
     if not loaded.articles:
         for reject in loaded.rejects[:20]:
             log.error("rejected %s: %s", reject.source, reject.reason)
@@ -301,7 +301,7 @@ def _run_report(args: argparse.Namespace) -> int:
     else:
         if not args.paths:
             raise UsageError("dedupe report: give input paths, or --from CLUSTERS_JSON")
-        loaded = _read(args.paths, config)
+        loaded = _read(args.paths, config, progress=not args.quiet)
         result = cluster_articles(
             loaded.articles, config, rejects=loaded.rejects, progress=not args.quiet
         )

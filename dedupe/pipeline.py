@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dedupe._arrays import segment_sums
-from dedupe._progress import progress_iter
+from dedupe._progress import StageLine, progress_iter
 from dedupe._workers import worker_context, workers_failed
 from dedupe.batch import (
     BatchResult,
@@ -39,6 +39,9 @@ from dedupe.signature import sign_rows
 from dedupe.types import Article, Cluster, ClusterMember, PairScore, Reject, RunResult, StageStats
 from dedupe.verify import PairScores, Verifier, common_columns, estimated_containment
 
+# The stages of ``cluster_articles``, in order (the keys of ``RunResult.stages``).
+STAGE_NAMES = ("shingle", "signature", "candidates", "verify", "cluster")
+
 
 @dataclass
 class _StageClock:
@@ -53,14 +56,17 @@ class _StageClock:
 class _Stages:
     """Collects ``StageStats``: wall time and the process's peak RSS after each stage."""
 
-    def __init__(self) -> None:
+    def __init__(self, line: StageLine) -> None:
         self.done: list[StageStats] = []
+        self.line = line
 
     @contextmanager
     def run(self, name: str, items_in: int) -> Iterator[_StageClock]:
         clock = _StageClock(name=name, items_in=items_in)
+        self.line.start(name)
         start = time.perf_counter()
         yield clock
+        self.line.finish()
         self.done.append(
             StageStats(
                 name=name,
@@ -119,10 +125,22 @@ def cluster_articles(
     for previous, current in itertools.pairwise(ordered):
         if previous.id == current.id:
             raise UsageError(f"duplicate article id {current.id!r} ({current.source})")
+    line = StageLine(enabled=progress, total=len(STAGE_NAMES))
+    try:
+        return _cluster_sorted(ordered, config, _Stages(line), rejects, progress)
+    finally:
+        line.close()
+
+
+def _cluster_sorted(
+    ordered: list[Article],
+    config: Config,
+    stages: _Stages,
+    rejects: Sequence[Reject],
+    progress: bool,
+) -> RunResult:
     ids = [a.id for a in ordered]
     n = len(ordered)
-    stages = _Stages()
-
     with stages.run("shingle", n) as clock:
         shingled = _shingle_all([a.text for a in ordered], config, progress)
         features = shingled.features
