@@ -9,7 +9,8 @@ Hash definition (also implemented one shingle at a time in ``shingle_hash32``, w
 feed to ``datasketch.MinHash`` to prove the batched signatures bit-identical):
     t_i   = splitmix64(poly(token_i) ^ (byte_length * K)),
             poly(b) = sum_j b_j * P^(L-1-j) mod 2^64 over the token's UTF-8 bytes
-            (computed for all tokens of a batch at once from one prefix sum)
+            (computed for all tokens of a batch in one compiled pass over its bytes,
+            ``dedupe._kernels.token_hashes``)
     h     = (((t_1 * F) + t_2) * F + t_3) ... mod 2^64, with F the 64-bit FNV prime
     hash  = splitmix64(h) >> 32
 """
@@ -30,7 +31,6 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _MASK64 = (1 << 64) - 1
 _POLY = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2^64
-_POLY_INVERSE = pow(_POLY, -1, 1 << 64)
 _LENGTH_SALT = 0xD6E8FEB86659FD93
 
 U32 = npt.NDArray[np.uint32]
@@ -97,51 +97,12 @@ class ShingleTable:
         return np.diff(self.offsets)
 
 
-_POWER_TABLES: dict[int, U64] = {}
-
-
-def _powers(base: int, count: int) -> U64:
-    """base^0 .. base^(count-1) modulo 2^64, from a table that grows as batches need."""
-    table = _POWER_TABLES.get(base)
-    if table is None or len(table) < count:
-        size = max(count, 2 * len(table) if table is not None else 1 << 16)
-        powers = np.full(size, base, dtype=np.uint64)
-        powers[0] = 1
-        table = np.cumprod(powers, dtype=np.uint64)  # uint64 products wrap: mod 2^64
-        _POWER_TABLES[base] = table
-    return table[:count]
-
-
 def _mix_array(h: U64) -> U64:
     h = h ^ (h >> np.uint64(30))
     h = h * _MIX1
     h = h ^ (h >> np.uint64(27))
     h = h * _MIX2
     return h ^ (h >> np.uint64(31))
-
-
-def _poly_hash(data: npt.NDArray[np.uint8], starts: I64, ends: I64) -> U64:
-    """``token_hash`` of the byte ranges [starts, ends) of ``data``, all at once.
-
-    poly(b[s:e]) = P^(e-1) * sum_{k=s}^{e-1} b_k * P^-k, and the sum is a difference of one
-    prefix sum over the whole buffer, so no Python code runs per token.
-    """
-    if not len(starts):
-        return np.zeros(0, np.uint64)
-    with np.errstate(over="ignore"):
-        prefix = np.cumsum(data.astype(np.uint64) * _powers(_POLY_INVERSE, len(data)))
-        before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], np.uint64(0))
-        poly = (prefix[ends - 1] - before) * _powers(_POLY, len(data))[ends - 1]
-        lengths = (ends - starts).astype(np.uint64)
-        return _mix_array(poly ^ (lengths * np.uint64(_LENGTH_SALT)))
-
-
-# Byte classes of a segment (see ``dedupe.normalize.Tokens``): ASCII letters/digits and every
-# byte of a multi-byte UTF-8 character are word bytes.
-_WORD_BYTE = np.zeros(256, np.bool_)
-_WORD_BYTE[ord("a") : ord("z") + 1] = True
-_WORD_BYTE[ord("0") : ord("9") + 1] = True
-_WORD_BYTE[0x80:] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,24 +113,21 @@ class _BatchTokens:
 
 
 def _tokenize_batch(batch: Sequence[Tokens]) -> _BatchTokens:
-    """Word hashes of a whole batch from its segments' UTF-8 bytes, with numpy."""
+    """Word hashes of a whole batch from its segments' UTF-8 bytes, in one compiled pass."""
+    from dedupe._kernels import token_hashes  # numba: imported only where text is shingled
+
     segments = [segment for tokens in batch for segment in tokens.segments]
     per_article = np.fromiter((len(t.segments) for t in batch), np.int64, count=len(batch))
     segment_article = np.repeat(np.arange(len(batch), dtype=np.int64), per_article)
     segment_quoted = np.fromiter(
         chain.from_iterable(t.quoted for t in batch), np.bool_, count=len(segments)
     )
-    # Segments never contain a line break, so "\n" marks where each one starts.
+    # Segments never contain a line break, so "\n" separates them.
     data = np.frombuffer("\n".join(segments).encode("utf-8"), dtype=np.uint8)
-    segment_starts = np.concatenate(([0], np.flatnonzero(data == 10) + 1)).astype(np.int64)
-    word = _WORD_BYTE[data]
-    edge = np.diff(word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edge == 1).astype(np.int64)
-    ends = np.flatnonzero(edge == -1).astype(np.int64)
-    token_segment = np.searchsorted(segment_starts, starts, side="right") - 1
+    hashes, token_segment = token_hashes(data)
     token_article = segment_article[token_segment]
     return _BatchTokens(
-        hashes=_poly_hash(data, starts, ends),
+        hashes=hashes,
         quoted=segment_quoted[token_segment],
         lengths=np.bincount(token_article, minlength=len(batch)).astype(np.int64),
     )
