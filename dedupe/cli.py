@@ -269,7 +269,7 @@ def _run_cluster(args: argparse.Namespace) -> int:
         print(
             f"dedupe: {plural(len(result.clusters), 'cluster')}, "
             f"{plural(len(result.articles), 'article')} read, "
-            f"{len(result.rejects)} rejected; report written to {args.output}",
+            f"{len(result.rejects):,} rejected; report written to {args.output}",
             file=sys.stderr,
         )
     return 0

@@ -210,8 +210,8 @@ def _add(index: Index, args: argparse.Namespace, config: Config) -> int:
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 out.flush()
     print(
-        f"dedupe: {plural(len(loaded.articles), 'article')} read, {added} added, "
-        f"{known} already in the index, {len(loaded.rejects)} rejected",
+        f"dedupe: {plural(len(loaded.articles), 'article')} read, {added:,} added, "
+        f"{known:,} already in the index, {len(loaded.rejects):,} rejected",
         file=sys.stderr,
     )
     return 0

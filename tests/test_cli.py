@@ -163,3 +163,17 @@ def test_readme_documents_every_subcommand() -> None:
     ):
         assert command in readme
     assert "make demo" in readme and "make test" in readme
+
+
+def test_summary_counts_are_grouped_by_thousands() -> None:
+    from dedupe import Article, cluster_articles
+    from dedupe.config import Config
+    from dedupe.reports.terminal import plural, render_text
+
+    articles = [Article(id=f"a{i:04d}", text=f"kata{i} lain{i}") for i in range(1_200)]
+    text = render_text(cluster_articles(articles), Config().report, (), None)
+    assert (
+        "Summary: 1,200 articles read, 0 rejected, 0 clustered in 0 clusters, "
+        "1,200 not clustered (1,200 too short to compare)."
+    ) in text
+    assert plural(1, "cluster") == "1 cluster" and plural(66_625, "cluster") == "66,625 clusters"

@@ -92,8 +92,10 @@ def render_attribution_text(
         "wires or members it credits ('own' = only its own dateline); * = likely origin."
     )
     lines.append(
-        f"Summary: {plural(len(result.articles), 'article')} read, {len(result.rejects)} rejected, "
-        f"{sum(len(c.members) for c in attributions)} attributed in {len(attributions)} clusters."
+        f"Summary: {plural(len(result.articles), 'article')} read, "
+        f"{len(result.rejects):,} rejected, "
+        f"{sum(len(c.members) for c in attributions):,} attributed in "
+        f"{plural(len(attributions), 'cluster')}."
     )
     for label, records in (("Rejected", result.rejects), ("Warning", warnings)):
         for record in records[:20]:

@@ -362,8 +362,9 @@ def render_attribution_html(
         "img-src 'none'; base-uri 'none'; form-action 'none'"
     )
     summary = (
-        f"{plural(len(result.articles), 'article')} read, {len(result.rejects)} rejected, "
-        f"{sum(len(c.members) for c in attributions)} attributed in {len(attributions)} clusters"
+        f"{plural(len(result.articles), 'article')} read, {len(result.rejects):,} rejected, "
+        f"{sum(len(c.members) for c in attributions):,} attributed in "
+        f"{plural(len(attributions), 'cluster')}"
     )
     return (
         "<!doctype html>\n"

@@ -109,9 +109,10 @@ def render_text(
     )
     not_clustered = len(result.articles) - result.clustered_count
     lines.append(
-        f"Summary: {plural(len(result.articles), 'article')} read, {len(result.rejects)} rejected, "
-        f"{result.clustered_count} clustered in {plural(len(result.clusters), 'cluster')}, "
-        f"{not_clustered} not clustered ({len(result.uncomparable_ids)} too short to compare)."
+        f"Summary: {plural(len(result.articles), 'article')} read, "
+        f"{len(result.rejects):,} rejected, "
+        f"{result.clustered_count:,} clustered in {plural(len(result.clusters), 'cluster')}, "
+        f"{not_clustered:,} not clustered ({len(result.uncomparable_ids):,} too short to compare)."
     )
     for label, records in (("Rejected", result.rejects), ("Warning", warnings)):
         for record in records[:_MAX_LISTED_REJECTS]:
@@ -124,5 +125,8 @@ def render_text(
 
 
 def plural(count: int, noun: str) -> str:
-    """``1 cluster``, ``2 clusters`` (also for the Spark CLI's summary line)."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    """``1 cluster``, ``2 clusters``, ``66,625 clusters`` (summary lines of every command).
+
+    Thousands are grouped: a 1M-article summary read "299522 clustered in 66625 clusters".
+    """
+    return f"{count} {noun}" if count == 1 else f"{count:,} {noun}s"

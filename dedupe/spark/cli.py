@@ -70,8 +70,9 @@ def run_to_files(
         return (
             f"{plural(clusters, 'cluster')} with new articles, "
             f"{plural(run.num_articles, 'new article')}, "
-            f"{left_out} records left out (no id or text); written to {output}; state "
-            f"{state_path}: {following.num_articles} articles ({following.pruned} pruned)"
+            f"{left_out:,} records left out (no id or text); written to {output}; state "
+            f"{state_path}: {plural(following.num_articles, 'article')} "
+            f"({following.pruned:,} pruned)"
         )
     run = run_spark(articles, config)
     _log_stages(run)
@@ -79,6 +80,6 @@ def run_to_files(
     clusters = run.members.select("cluster_id").distinct().count()
     clustered = run.members.count()
     return (
-        f"{plural(clusters, 'cluster')}, {clustered} of {run.num_articles} articles clustered, "
-        f"{left_out} records left out (no id or text); written to {output}"
+        f"{plural(clusters, 'cluster')}, {clustered:,} of {plural(run.num_articles, 'article')} "
+        f"clustered, {left_out:,} records left out (no id or text); written to {output}"
     )
