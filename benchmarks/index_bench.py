@@ -57,6 +57,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
+from benchmarks.markdown import machine
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_TEXTS = REPO.parent / "shared/data/cstnews-cst/texts"
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -1083,17 +1085,6 @@ def _run_filter_soak(
     return result
 
 
-def _machine() -> str:
-    try:
-        from benchmarks.run import _machine as machine
-
-        return machine()
-    except ImportError:  # pragma: no cover - run.py is in the same package
-        import platform
-
-        return f"Python {platform.python_version()}"
-
-
 # -- Markdown --------------------------------------------------------------------------------
 
 
@@ -1208,7 +1199,7 @@ def _markdown(
         f"## {TITLE}",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {_machine()}  ",
+        f"Machine: {machine()}  ",
         f"Code: `{revision}`; {code_note}  ",
         f"Date: {time.strftime('%Y-%m-%d %H:%M')}",
         "",
@@ -1538,7 +1529,7 @@ def _soak_markdown(result: dict[str, Any], command: str, revision: str) -> str:
         f"{backend} index",
         "",
         f"Command: `{command}`, code `{revision}` (index sources hash `{result['code']}`), date "
-        f"{time.strftime('%Y-%m-%d %H:%M')}, {_machine()}. The measured process is the real "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, {machine()}. The measured process is the real "
         f"CLI, `{result['command']}` (default config, "
         + (f"`--batch-size {batch}`" if batch else "its default `--batch-size`")
         + f"), on {where}. A generator process (`--produce`: {STREAM_CHUNK // 1000}k-article "

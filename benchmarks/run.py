@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -26,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.markdown import replace_section
+from benchmarks.markdown import heading, replace_section
 
 SHARED_TEXTS = Path(__file__).resolve().parent.parent.parent / "shared/data/cstnews-cst/texts"
 # Text -> signature: tokenizing and shingling (workers), then MinHash (main process).
@@ -164,28 +162,9 @@ def measure(size: int, seed: int, baseline_docs: int) -> dict[str, Any]:
     return figures
 
 
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
-
-
 def _markdown(results: list[dict[str, Any]], command: str) -> str:
     lines = [
-        BEGIN,
-        "## `dedupe cluster` on the synthetic syndication corpus",
-        "",
-        f"Command: `{command}`  ",
-        f"Machine: {_machine()}  ",
-        f"Date: {time.strftime('%Y-%m-%d')}",
-        "",
+        *heading(BEGIN, "`dedupe cluster` on the synthetic syndication corpus", command),
         "Corpus: `benchmarks/synthetic.py`, seeded; wire stories with 1-6 republications "
         "(trimmed, reordered, word edits, inserted paragraphs, credit lines, outlet footers) and "
         "hard negatives (same event with own wording plus one shared quote; boilerplate shared "

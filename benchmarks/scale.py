@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.markdown import replace_section
+from benchmarks.markdown import heading, replace_section
 from dedupe.pipeline import STAGE_NAMES as STAGES
 
 BEGIN = "<!-- scale-bench:begin -->"
@@ -134,16 +134,9 @@ def measure(size: int, workdir: Path) -> dict[str, Any]:
 
 
 def _markdown(results: list[dict[str, Any]], command: str) -> str:
-    from benchmarks.run import _machine
-
+    title = "`dedupe cluster` from a JSONL file at 100k and 1M articles (`make bench-scale`)"
     lines = [
-        BEGIN,
-        "## `dedupe cluster` from a JSONL file at 100k and 1M articles (`make bench-scale`)",
-        "",
-        f"Command: `{command}`  ",
-        f"Machine: {_machine()}  ",
-        f"Date: {time.strftime('%Y-%m-%d')}",
-        "",
+        *heading(BEGIN, title, command),
         "What a user runs: `dedupe cluster corpus.jsonl --format json -o clusters.json`, one "
         "process from reading the file to writing the report. Corpus: `benchmarks/synthetic.py`, "
         f"seed {SEED}, pseudo-language base text, one outlet per {ARTICLES_PER_OUTLET} articles "

@@ -26,8 +26,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchmarks.markdown import replace_section
-from benchmarks.run import SHARED_TEXTS, _machine
+from benchmarks.markdown import heading, replace_section
+from benchmarks.run import SHARED_TEXTS
 
 BEGIN = "<!-- spark-bench:begin -->"
 END = "<!-- spark-bench:end -->"
@@ -336,14 +336,13 @@ def measure_incremental(size: int, batch_days: float, seed: int, master: str) ->
 
 def _markdown(results: list[dict[str, Any]], command: str, not_run: list[int]) -> str:
     lines = [
-        BEGIN,
-        "## `--engine spark` beside the local path (`make bench-spark`)",
-        "",
-        f"Command: `{command}`  ",
-        f"Machine: {_machine()}; shared with other engineers' test and benchmark runs while "
-        "measured, so absolute times are noisy  ",
-        f"Date: {time.strftime('%Y-%m-%d')}",
-        "",
+        *heading(
+            BEGIN,
+            "`--engine spark` beside the local path (`make bench-spark`)",
+            command,
+            "; shared with other engineers' test and benchmark runs while measured, so "
+            "absolute times are noisy",
+        ),
         "Same seeded corpus as `make bench` (written as JSON Lines and read by Spark); the "
         "local path runs first in the same process. Peak memory = summed RSS of the whole "
         "process tree (driver, JVM, Python workers). Shuffle = bytes written by the shuffle "
@@ -403,13 +402,12 @@ def _incremental_markdown(r: dict[str, Any], command: str) -> str:
         ("full run: old + new, no state", r["full"], r["size"], r["full_peak_mib"]),
     ]
     lines = [
-        INCREMENTAL_BEGIN,
-        "## Daily incremental runs (`--spark-state`) beside a full run",
-        "",
-        f"Command: `{command}`  ",
-        f"Machine: {_machine()}; Spark {r['master']}  ",
-        f"Date: {time.strftime('%Y-%m-%d')}",
-        "",
+        *heading(
+            INCREMENTAL_BEGIN,
+            "Daily incremental runs (`--spark-state`) beside a full run",
+            command,
+            f"; Spark {r['master']}",
+        ),
         f"Same seeded corpus as `make bench`, {r['size']:,} articles over 60 days of "
         f"publication time. The last {r['batch_days']:g} days ({r['new']:,} articles) are "
         f"the new batch, the {r['old']:,} before them the state, built by a first run "
