@@ -1,8 +1,10 @@
+import sys
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dedupe.config import NormalizeConfig
-from dedupe.normalize import Normalizer, normalize_text
+from dedupe.normalize import Normalizer, Tokens, normalize_text
 
 
 @given(st.text())
@@ -74,3 +76,56 @@ def test_fast_word_path_equals_the_exact_tokenizer(text: str) -> None:
             expected.extend(find_words(part))
     plain = Normalizer(NormalizeConfig(drop_lines=(), strip_prefixes=()))
     assert plain.tokens(text).words == expected
+
+
+def _tokens_line_by_line(normalizer: Normalizer, text: str) -> Tokens:
+    """The tokenizer as written before its whole-text shortcuts: every line split and
+    joined, every non-ASCII segment searched."""
+    from dedupe.normalize import _QUOTE_SPLIT, _needs_exact, find_words, fold
+
+    segments: list[str] = []
+    quoted: list[bool] = []
+    kept = 0
+    for raw_line in fold(text).splitlines():
+        line = " ".join(raw_line.split())
+        if not line or normalizer.is_boilerplate(line):
+            continue
+        if kept < 3:
+            line = normalizer.strip_prefix(line)
+        kept += 1
+        parts = _QUOTE_SPLIT.split(line) if '"' in line else (line,)
+        for index, part in enumerate(parts):
+            if not part.isascii() and _needs_exact(part):
+                part = " ".join(find_words(part))
+            if part:
+                segments.append(part)
+                quoted.append(index % 2 == 1)
+    return Tokens(segments=tuple(segments), quoted=tuple(quoted))
+
+
+# Every kind of white space, symbols, accents, marks, a no-space script, quotes, and the
+# words of the default boilerplate and credit patterns.
+_TRICKY = st.lists(
+    st.sampled_from(
+        [c for c in map(chr, range(0x3100)) if c.isspace()]
+        + list('ab é©°×ß\u0301\u0e01\u0e32東"“”«»-—()')
+        + ["Baca juga: ", "(Reuters) - ", "Editor: ", "© 2024 ", "ABC.com - ", "\n", "  "]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@given(_TRICKY)
+def test_tokens_equal_the_line_by_line_tokenizer(text: str) -> None:
+    normalizer = Normalizer(NormalizeConfig())
+    assert normalizer.tokens(text) == _tokens_line_by_line(normalizer, text)
+
+
+def test_every_white_space_that_folding_keeps_inside_a_line_is_collapsed() -> None:
+    from dedupe.normalize import _INLINE_SPACES, fold
+
+    def inline_space(c: str) -> bool:
+        return c.isspace() and c != " " and len(f"a{c}b".splitlines()) == 1
+
+    kept = {c for code in range(sys.maxunicode + 1) for c in fold(chr(code)) if inline_space(c)}
+    assert kept <= set(_INLINE_SPACES)
