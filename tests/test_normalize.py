@@ -1,10 +1,13 @@
+import re
 import sys
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dedupe.config import NormalizeConfig
-from dedupe.normalize import Normalizer, Tokens, normalize_text
+from dedupe.normalize import QUOTE_CHARS, Normalizer, Tokens, normalize_text
+
+_QUOTE_SPLIT = re.compile(f"[{re.escape(QUOTE_CHARS)}]")
 
 
 @given(st.text())
@@ -67,7 +70,7 @@ def test_combining_marks_stay_inside_words() -> None:
 
 @given(st.text())
 def test_fast_word_path_equals_the_exact_tokenizer(text: str) -> None:
-    from dedupe.normalize import _QUOTE_SPLIT, find_words, fold
+    from dedupe.normalize import find_words, fold
 
     expected = []
     for raw_line in fold(text).splitlines():
@@ -81,7 +84,7 @@ def test_fast_word_path_equals_the_exact_tokenizer(text: str) -> None:
 def _tokens_line_by_line(normalizer: Normalizer, text: str) -> Tokens:
     """The tokenizer as written before its whole-text shortcuts: every line split and
     joined, every non-ASCII segment searched."""
-    from dedupe.normalize import _QUOTE_SPLIT, _needs_exact, find_words, fold
+    from dedupe.normalize import _needs_exact, find_words, fold
 
     segments: list[str] = []
     quoted: list[bool] = []
