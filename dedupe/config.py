@@ -260,6 +260,7 @@ class IndexConfig:
     busy_timeout_seconds: float = 60.0
     on_redis_down: str = "fail"
     redis_retry_seconds: float = 300.0
+    sqlite_mmap_mb: int = 0
 
     def __post_init__(self) -> None:
         _check_range("index.near_duplicate_jaccard", self.near_duplicate_jaccard, 0.0, 1.0)
@@ -270,6 +271,7 @@ class IndexConfig:
                 f"index.on_redis_down: {self.on_redis_down!r} is not allowed; use fail or wait"
             )
         _check_range("index.redis_retry_seconds", self.redis_retry_seconds, 0.0, 86_400.0)
+        _check_range("index.sqlite_mmap_mb", self.sqlite_mmap_mb, 0, 1 << 20)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -305,3 +305,17 @@ def test_a_damaged_candidate_row_is_named_when_a_check_reads_it(tmp_path: Path) 
     damaged = r"'wire story' \(seq 1\) has damaged features"
     with open_index(tmp_path / "x.idx") as idx, pytest.raises(DedupeError, match=damaged):
         idx.check(Article(id="reprint", text=text + " Sumber: Reuters."))
+
+
+def test_a_memory_mapped_index_gives_the_same_verdicts(tmp_path: Path) -> None:
+    articles = _synthetic(300, seed=5)
+    plain = _verdicts(tmp_path / "plain.idx", articles)
+    mapped_config = build_config({"index": {"sqlite_mmap_mb": 64}})
+    with open_index(tmp_path / "mapped.idx", mapped_config) as idx:
+        mapped = [v.to_dict() for v in idx.add_many(articles)]
+        checks = [idx.check(a).to_dict() for a in articles[:50]]
+        mapped_bytes = idx.store.db.execute("PRAGMA mmap_size").fetchone()[0]  # type: ignore[attr-defined]
+    assert mapped_bytes == 64 << 20
+    assert mapped == plain
+    with open_index(tmp_path / "plain.idx") as idx:
+        assert checks == [idx.check(a).to_dict() for a in articles[:50]]

@@ -37,6 +37,7 @@ def open_index(location: str | Path, config: Config | None = None, *, create: bo
         busy_timeout=config.index.busy_timeout_seconds,
         on_redis_down=config.index.on_redis_down,
         redis_retry_seconds=config.index.redis_retry_seconds,
+        sqlite_mmap_mb=config.index.sqlite_mmap_mb,
     )
     try:
         return Index(store, config, create=create)

@@ -408,10 +408,12 @@ def open_store(
     busy_timeout: float,
     on_redis_down: str = "fail",
     redis_retry_seconds: float = 300.0,
+    sqlite_mmap_mb: int = 0,
 ) -> Store:
     """The backend for a location: ``redis://`` URLs are Redis, anything else a SQLite file.
 
-    ``on_redis_down`` and ``redis_retry_seconds`` (``index.*`` settings) apply to Redis only.
+    ``on_redis_down`` and ``redis_retry_seconds`` (``index.*`` settings) apply to Redis only,
+    ``sqlite_mmap_mb`` to SQLite only.
     """
     text = str(location)
     if text.startswith(("redis://", "rediss://", "unix://")):
@@ -425,4 +427,6 @@ def open_store(
         )
     from dedupe.index.sqlite_store import SqliteStore
 
-    return SqliteStore(location, create=create, busy_timeout=busy_timeout)
+    return SqliteStore(
+        location, create=create, busy_timeout=busy_timeout, mmap_bytes=sqlite_mmap_mb << 20
+    )
