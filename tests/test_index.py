@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from benchmarks.synthetic import generate_corpus
 from dedupe import Article, cluster_articles, open_index, read_paths
 from dedupe.config import build_config
 from dedupe.errors import DedupeError, UsageError
+from dedupe.index import core
 from tests.conftest import REPO, paragraphs, pseudo_sentences
 
 
@@ -319,3 +320,87 @@ def test_a_memory_mapped_index_gives_the_same_verdicts(tmp_path: Path) -> None:
     assert mapped == plain
     with open_index(tmp_path / "plain.idx") as idx:
         assert checks == [idx.check(a).to_dict() for a in articles[:50]]
+
+
+def _count_rows_read(idx: dedupe.Index, monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """Count the stored articles whose columns ``idx`` reads to count document frequencies."""
+    read = [0]
+    original = idx.store.columns_since
+
+    def counting(seq: int) -> Iterator[tuple[int, bytes]]:
+        for item in original(seq):
+            read[0] += 1
+            yield item
+
+    monkeypatch.setattr(idx.store, "columns_since", counting)
+    return lambda: read[0]
+
+
+def test_opening_reads_only_the_articles_added_since_the_saved_frequencies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core, "SAVE_FREQUENCIES_EVERY", 100)
+    articles = _synthetic(400, seed=7)
+    path = tmp_path / "x.idx"
+    _verdicts(path, articles[:300])  # 300 added: the table is saved
+    _verdicts(path, articles[300:350])  # 50 more: not saved again
+    with open_index(path) as idx:
+        rows_read = _count_rows_read(idx, monkeypatch)
+        checks = [idx.check(a).to_dict() for a in articles[350:]]
+        assert rows_read() == 50
+        assert idx.integrity_problems() == []
+    # The same verdicts as counting every stored article.
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM saved_frequencies")
+    with open_index(path) as idx:
+        rows_read = _count_rows_read(idx, monkeypatch)
+        assert [idx.check(a).to_dict() for a in articles[350:]] == checks
+        assert rows_read() == 350
+    assert sum(c["status"] != "unique" for c in checks) > 5
+
+
+def test_after_a_prune_the_frequencies_are_counted_and_saved_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core, "SAVE_FREQUENCIES_EVERY", 100)
+    articles = _synthetic(300, seed=8)
+    path = tmp_path / "x.idx"
+    _verdicts(path, articles[:250])
+    dates = sorted(a.published.timestamp() for a in articles[:250] if a.published)
+    cutoff = dates[len(dates) // 2]
+    with open_index(path) as idx:
+        assert idx.prune(cutoff) > 50
+        assert idx.integrity_problems() == []
+    with open_index(path) as idx:
+        rows_read = _count_rows_read(idx, monkeypatch)
+        after_prune = [idx.check(a).to_dict() for a in articles[250:]]
+        assert rows_read() == 0  # saved by the prune
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM saved_frequencies")
+    with open_index(path) as idx:
+        assert [idx.check(a).to_dict() for a in articles[250:]] == after_prune
+
+
+def test_a_saved_table_that_disagrees_with_the_articles_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core, "SAVE_FREQUENCIES_EVERY", 100)
+    articles = _synthetic(200, seed=9)
+    path = tmp_path / "x.idx"
+    _verdicts(path, articles[:150])
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE saved_frequencies SET articles = articles + 1")
+    with open_index(path) as idx:
+        assert any("saved document frequencies" in p for p in idx.integrity_problems())
+    # A truncated table is never used: the index counts from the articles instead.
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE saved_frequencies SET articles = articles - 1")
+        db.execute("UPDATE saved_frequencies SET doc_freq = substr(doc_freq, 1, 100)")
+    with open_index(path) as idx:
+        rows_read = _count_rows_read(idx, monkeypatch)
+        truncated = [idx.check(a).to_dict() for a in articles[150:]]
+        assert rows_read() == 150
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM saved_frequencies")
+    with open_index(path) as idx:
+        assert [idx.check(a).to_dict() for a in articles[150:]] == truncated

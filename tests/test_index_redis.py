@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -26,7 +27,7 @@ import redis
 from dedupe import Article, open_index, read_paths
 from dedupe.config import build_config
 from dedupe.errors import DedupeError, UsageError
-from dedupe.index import redis_store
+from dedupe.index import core, redis_store
 from tests.conftest import REPO, paragraphs, pseudo_sentences
 
 MakeArticle = Callable[..., Article]
@@ -569,3 +570,25 @@ def test_a_damaged_bucket_is_named_by_check_and_by_verify(
         assert any("band buckets are damaged" in p for p in idx.integrity_problems())
         with pytest.raises(DedupeError, match=r"LSH bucket \d+ is damaged"):
             idx.check(make_article("again", story.text))
+
+
+def test_a_reopened_index_counts_from_the_saved_frequencies(
+    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core, "SAVE_FREQUENCIES_EVERY", 10)
+    articles = _examples()
+    with open_index(redis_server.url) as idx:
+        list(idx.add_many(articles[:25]))
+    with open_index(redis_server.url) as idx:
+        checks = [idx.check(a).to_dict() for a in articles[25:]]
+        saved = idx.store.read_frequencies()
+        assert idx.integrity_problems() == []
+    assert saved is not None and saved.articles == 25
+    # The same verdicts as SQLite counting every article.
+    path = tmp_path / "x.idx"
+    with open_index(path) as idx:
+        list(idx.add_many(articles[:25]))
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM saved_frequencies")
+    with open_index(path) as idx:
+        assert [idx.check(a).to_dict() for a in articles[25:]] == checks

@@ -19,6 +19,8 @@ server database::
     {p}band_entries    string  number of (band key, seq) entries
     {p}clusters        hash    cluster -> number of its articles (``groups``)
     {p}lock            string  the writers' lock (``redis.lock.Lock``)
+    {p}frequencies     hash    saved document frequencies: generation, seq, articles,
+                               doc_freq (``store.SavedFrequencies``; a cache, may be absent)
 
 Why buckets are grouped: ~99% of band buckets hold one article, and a key of its own costs
 the server ~120 bytes (key, dict entry, sorted set) for 8 bytes of seq: 14 of the 21 KB an
@@ -60,7 +62,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import partial
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
@@ -82,7 +84,13 @@ from redis.typing import EncodableT
 
 from dedupe.errors import DedupeError, UsageError
 from dedupe.index.scoring import Row, RowDamage, batch_from_blobs
-from dedupe.index.store import CandidateRows, StoredArticle, StoreState, bucket_candidates
+from dedupe.index.store import (
+    CandidateRows,
+    SavedFrequencies,
+    StoredArticle,
+    StoreState,
+    bucket_candidates,
+)
 
 T = TypeVar("T")
 
@@ -204,6 +212,7 @@ class RedisStore:
         self._meta, self._seq, self._last, self._ids = k + "meta", k + "seq", k + "last", k + "ids"
         self._order, self._age, self._published = k + "order", k + "age", k + "published"
         self._bands, self._clusters, self._lock_key = k + "band_entries", k + "clusters", k + "lock"
+        self._frequencies = k + "frequencies"
         try:
             # retries off (Retry with 0): ours decide what may be resent (see module doc).
             # Timeouts so a hung server surfaces as an error instead of a hang; the URL's
@@ -484,6 +493,26 @@ class RedisStore:
         for s in seqs:
             pipe.hget(self._article_key(s), "columns")
         return seqs, pipe.execute()
+
+    def read_frequencies(self) -> SavedFrequencies | None:
+        fields = (b"generation", b"seq", b"articles", b"doc_freq")
+        values = self._call(partial(self.client.hmget, self._frequencies, fields))
+        if not all(isinstance(v, bytes) for v in values):
+            return None  # never saved
+        generation, seq, articles, doc_freq = cast(list[bytes], values)
+        try:
+            return SavedFrequencies(int(generation), int(seq), int(articles), bytes(doc_freq))
+        except ValueError:
+            return None  # damaged: the index counts from the articles instead
+
+    def write_frequencies(self, saved: SavedFrequencies) -> None:
+        mapping: dict[EncodableT, EncodableT] = {
+            "generation": saved.generation,
+            "seq": saved.seq,
+            "articles": saved.articles,
+            "doc_freq": saved.doc_freq,
+        }
+        self._call(partial(self.client.hset, self._frequencies, mapping=mapping))
 
     def bucket_members(self, keys: Sequence[int]) -> dict[int, list[int]]:
         unique = list(dict.fromkeys(int(k) for k in keys))

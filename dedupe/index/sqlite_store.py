@@ -24,7 +24,13 @@ import numpy as np
 
 from dedupe.errors import DedupeError
 from dedupe.index.scoring import Row, RowDamage, batch_from_blobs
-from dedupe.index.store import CandidateRows, StoredArticle, StoreState, bucket_candidates
+from dedupe.index.store import (
+    CandidateRows,
+    SavedFrequencies,
+    StoredArticle,
+    StoreState,
+    bucket_candidates,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,6 +51,14 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_age ON articles (coalesce(published, added_at));
 CREATE INDEX IF NOT EXISTS articles_cluster ON articles (cluster);
+-- At most one row: the document-frequency table as of seq (see store.SavedFrequencies).
+CREATE TABLE IF NOT EXISTS saved_frequencies (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    generation INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    articles INTEGER NOT NULL,
+    doc_freq BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS bands (
     key INTEGER NOT NULL,
     seq INTEGER NOT NULL,
@@ -169,6 +183,21 @@ class SqliteStore:
 
     def columns_since(self, seq: int) -> Iterator[tuple[int, bytes]]:
         yield from self._run("SELECT seq, columns FROM articles WHERE seq > ? ORDER BY seq", (seq,))
+
+    def read_frequencies(self) -> SavedFrequencies | None:
+        row = self._run(
+            "SELECT generation, seq, articles, doc_freq FROM saved_frequencies WHERE one = 1"
+        ).fetchone()
+        if row is None:
+            return None
+        generation, seq, articles, doc_freq = row
+        return SavedFrequencies(int(generation), int(seq), int(articles), bytes(doc_freq))
+
+    def write_frequencies(self, saved: SavedFrequencies) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO saved_frequencies VALUES (1, ?, ?, ?, ?)",
+            (saved.generation, saved.seq, saved.articles, saved.doc_freq),
+        )
 
     def bucket_members(self, keys: Sequence[int]) -> dict[int, list[int]]:
         if not keys:

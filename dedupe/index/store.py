@@ -66,6 +66,21 @@ class CandidateRows:
 
 
 @dataclass(frozen=True, slots=True)
+class SavedFrequencies:
+    """The document-frequency table as it was after the article with ``seq``.
+
+    A cache that spares a process opening the index from reading every stored article's
+    columns (47 s at 1M articles): it counts from here on. Valid only while the store's
+    generation is ``generation`` (a prune changes it).
+    """
+
+    generation: int
+    seq: int
+    articles: int
+    doc_freq: bytes  # little-endian int32, one counter per shingle column
+
+
+@dataclass(frozen=True, slots=True)
 class StoreState:
     """Cheap to read before every operation: has anything changed since we last looked?"""
 
@@ -105,6 +120,14 @@ class Store(Protocol):
 
     def bucket_members(self, keys: Sequence[int]) -> dict[int, list[int]]:
         """For each band key, the seqs stored under it."""
+        ...
+
+    def read_frequencies(self) -> SavedFrequencies | None:
+        """The saved document-frequency table, if one was saved (unchecked)."""
+        ...
+
+    def write_frequencies(self, saved: SavedFrequencies) -> None:
+        """Replace the saved document-frequency table (inside a write transaction)."""
         ...
 
     def candidates(self, keys: Sequence[int], cap: int) -> tuple[set[int], list[int]]:
