@@ -336,58 +336,65 @@ def _count_rows_read(idx: dedupe.Index, monkeypatch: pytest.MonkeyPatch) -> Call
     return lambda: read[0]
 
 
+def _checks(
+    path: Path, articles: list[Article], monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[dict[str, object]], int]:
+    """``check`` verdicts from a newly opened index, and how many stored articles it read."""
+    with open_index(path) as idx:
+        rows_read = _count_rows_read(idx, monkeypatch)
+        return [idx.check(a).to_dict() for a in articles], rows_read()
+
+
+def _checks_counting_everything(
+    path: Path, articles: list[Article], monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[dict[str, object]], int]:
+    """``_checks`` without the saved table: frequencies counted from every stored article."""
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM saved_frequencies")
+    return _checks(path, articles, monkeypatch)
+
+
+def _indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, total: int, added: int, seed: int
+) -> tuple[Path, list[Article]]:
+    """An index holding the first ``added`` of ``total`` articles, saving every 100."""
+    monkeypatch.setattr(core, "SAVE_FREQUENCIES_EVERY", 100)
+    articles = _synthetic(total, seed=seed)
+    path = tmp_path / "x.idx"
+    _verdicts(path, articles[:added])
+    return path, articles
+
+
 def test_opening_reads_only_the_articles_added_since_the_saved_frequencies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(core, "SAVE_FREQUENCIES_EVERY", 100)
-    articles = _synthetic(400, seed=7)
-    path = tmp_path / "x.idx"
-    _verdicts(path, articles[:300])  # 300 added: the table is saved
+    path, articles = _indexed(tmp_path, monkeypatch, total=400, added=300, seed=7)  # saved
     _verdicts(path, articles[300:350])  # 50 more: not saved again
+    checks, rows_read = _checks(path, articles[350:], monkeypatch)
+    assert rows_read == 50
     with open_index(path) as idx:
-        rows_read = _count_rows_read(idx, monkeypatch)
-        checks = [idx.check(a).to_dict() for a in articles[350:]]
-        assert rows_read() == 50
         assert idx.integrity_problems() == []
-    # The same verdicts as counting every stored article.
-    with sqlite3.connect(path) as db:
-        db.execute("DELETE FROM saved_frequencies")
-    with open_index(path) as idx:
-        rows_read = _count_rows_read(idx, monkeypatch)
-        assert [idx.check(a).to_dict() for a in articles[350:]] == checks
-        assert rows_read() == 350
+    assert _checks_counting_everything(path, articles[350:], monkeypatch) == (checks, 350)
     assert sum(c["status"] != "unique" for c in checks) > 5
 
 
 def test_after_a_prune_the_frequencies_are_counted_and_saved_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(core, "SAVE_FREQUENCIES_EVERY", 100)
-    articles = _synthetic(300, seed=8)
-    path = tmp_path / "x.idx"
-    _verdicts(path, articles[:250])
+    path, articles = _indexed(tmp_path, monkeypatch, total=300, added=250, seed=8)
     dates = sorted(a.published.timestamp() for a in articles[:250] if a.published)
-    cutoff = dates[len(dates) // 2]
     with open_index(path) as idx:
-        assert idx.prune(cutoff) > 50
+        assert idx.prune(dates[len(dates) // 2]) > 50
         assert idx.integrity_problems() == []
-    with open_index(path) as idx:
-        rows_read = _count_rows_read(idx, monkeypatch)
-        after_prune = [idx.check(a).to_dict() for a in articles[250:]]
-        assert rows_read() == 0  # saved by the prune
-    with sqlite3.connect(path) as db:
-        db.execute("DELETE FROM saved_frequencies")
-    with open_index(path) as idx:
-        assert [idx.check(a).to_dict() for a in articles[250:]] == after_prune
+    after_prune, rows_read = _checks(path, articles[250:], monkeypatch)
+    assert rows_read == 0  # saved by the prune
+    assert _checks_counting_everything(path, articles[250:], monkeypatch)[0] == after_prune
 
 
 def test_a_saved_table_that_disagrees_with_the_articles_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(core, "SAVE_FREQUENCIES_EVERY", 100)
-    articles = _synthetic(200, seed=9)
-    path = tmp_path / "x.idx"
-    _verdicts(path, articles[:150])
+    path, articles = _indexed(tmp_path, monkeypatch, total=200, added=150, seed=9)
     with sqlite3.connect(path) as db:
         db.execute("UPDATE saved_frequencies SET articles = articles + 1")
     with open_index(path) as idx:
@@ -396,11 +403,6 @@ def test_a_saved_table_that_disagrees_with_the_articles_is_reported(
     with sqlite3.connect(path) as db:
         db.execute("UPDATE saved_frequencies SET articles = articles - 1")
         db.execute("UPDATE saved_frequencies SET doc_freq = substr(doc_freq, 1, 100)")
-    with open_index(path) as idx:
-        rows_read = _count_rows_read(idx, monkeypatch)
-        truncated = [idx.check(a).to_dict() for a in articles[150:]]
-        assert rows_read() == 150
-    with sqlite3.connect(path) as db:
-        db.execute("DELETE FROM saved_frequencies")
-    with open_index(path) as idx:
-        assert [idx.check(a).to_dict() for a in articles[150:]] == truncated
+    truncated, rows_read = _checks(path, articles[150:], monkeypatch)
+    assert rows_read == 150
+    assert _checks_counting_everything(path, articles[150:], monkeypatch)[0] == truncated
