@@ -267,7 +267,9 @@ def _verify(index: Index) -> int:
         print(f"problem: {problem}", file=sys.stderr)
     stats = index.stats()
     if problems:
-        print(f"dedupe: {index.store.location}: {len(problems)} problems", file=sys.stderr)
+        print(
+            f"dedupe: {index.store.location}: {plural(len(problems), 'problem')}", file=sys.stderr
+        )
         return 1
     print(f"dedupe: {index.store.location}: ok ({stats.articles} articles)", file=sys.stderr)
     return 0

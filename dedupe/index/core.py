@@ -198,8 +198,10 @@ class Index:
             or not np.array_equal(table.doc_freq, counted.doc_freq)
         ):
             return [
-                "saved document frequencies (a cache) disagree with the stored articles; "
-                "opening the index would misjudge articles until the next save"
+                "saved document frequencies (a cache) disagree with the stored articles: "
+                "a process opening the index would misjudge articles until a writer saves "
+                f"them again (every {SAVE_FREQUENCIES_EVERY:,} added articles); a SQLite index "
+                "can be copied without it by dedupe index recover"
             ]
         return []
 
