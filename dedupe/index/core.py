@@ -3,7 +3,8 @@
 Per article (``Index.add``), inside one write transaction of the store:
 1. featurize it as ``dedupe cluster`` does (``dedupe.batch.process_batch``);
 2. bring the document frequencies up to date with what other processes added
-   (``Frequencies``, caught up by ``seq``), count the article in, and find its compared
+   (``Frequencies``, caught up by ``seq``; a newly opened index starts from the table a
+   writer last saved, ``SAVE_FREQUENCIES_EVERY``), count the article in, and find its compared
    shingles (signed, not common);
 3. MinHash them (datasketch's permutations, as ``dedupe.signature``), look up its LSH band
    keys, verify the candidates exactly (``QueryScorer``) within the time window;

@@ -7,8 +7,9 @@ process crash). Writers take the write lock with ``BEGIN IMMEDIATE`` for the who
 check-and-insert of an article, so two writer processes never interleave inside one.
 
 Tables (schema version in ``meta``): ``articles`` (one row per article: id, times, group,
-verdict JSON, feature blobs of little-endian arrays, never pickle) and ``bands`` (band key ->
-seq, clustered on the key so a lookup is one B-tree range).
+verdict JSON, feature blobs of little-endian arrays, never pickle), ``bands`` (band key ->
+seq, clustered on the key so a lookup is one B-tree range) and ``saved_frequencies`` (at most
+one row: the document-frequency table a writer last saved, a cache for opening quickly).
 """
 
 from __future__ import annotations
