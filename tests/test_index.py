@@ -409,3 +409,16 @@ def test_a_saved_table_that_disagrees_with_the_articles_is_reported(
     truncated, rows_read = _checks(path, articles[150:], monkeypatch)
     assert rows_read == 150
     assert _checks_counting_everything(path, articles[150:], monkeypatch)[0] == truncated
+
+
+def test_an_unreadable_saved_table_is_reported_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, articles = _indexed(tmp_path, monkeypatch, total=200, added=150, seed=10)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE saved_frequencies SET seq = 'abc'")
+    checks, rows_read = _checks(path, articles[150:], monkeypatch)
+    assert rows_read == 150  # counted from the articles
+    assert main(["index", "verify", str(path)]) == 1
+    assert "saved document frequencies (a cache) are unreadable" in capsys.readouterr().err
+    assert _checks_counting_everything(path, articles[150:], monkeypatch)[0] == checks

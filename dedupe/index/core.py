@@ -40,7 +40,13 @@ from dedupe.config import Config
 from dedupe.errors import UsageError
 from dedupe.index.records import IndexStats, Match, Status, Verdict
 from dedupe.index.scoring import Frequencies, QueryScorer, Row, stable_band_keys
-from dedupe.index.store import SCHEMA_VERSION, SavedFrequencies, Store, StoredArticle
+from dedupe.index.store import (
+    SCHEMA_VERSION,
+    UNREADABLE_FREQUENCIES,
+    SavedFrequencies,
+    Store,
+    StoredArticle,
+)
 from dedupe.shingle import U32
 from dedupe.signature import MAX_HASH, permutations
 from dedupe.types import Article
@@ -185,6 +191,11 @@ class Index:
         """A current saved document-frequency table that disagrees with the articles."""
         saved = self.store.read_frequencies()
         state = self.store.state()
+        if saved == UNREADABLE_FREQUENCIES:
+            return [
+                "saved document frequencies (a cache) are unreadable; they are not used, the "
+                "index counts from the articles until a writer saves them again"
+            ]
         if saved is None or saved.generation != state.generation:
             return []  # absent or outdated: never used, so harmless
         counted = Frequencies(self.config.verify.hash_bits)

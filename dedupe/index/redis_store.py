@@ -85,6 +85,7 @@ from redis.typing import EncodableT
 from dedupe.errors import DedupeError, UsageError
 from dedupe.index.scoring import Row, RowDamage, batch_from_blobs
 from dedupe.index.store import (
+    UNREADABLE_FREQUENCIES,
     CandidateRows,
     SavedFrequencies,
     StoredArticle,
@@ -503,7 +504,7 @@ class RedisStore:
         try:
             return SavedFrequencies(int(generation), int(seq), int(articles), bytes(doc_freq))
         except ValueError:
-            return None  # damaged: the index counts from the articles instead
+            return UNREADABLE_FREQUENCIES
 
     def write_frequencies(self, saved: SavedFrequencies) -> None:
         mapping: dict[EncodableT, EncodableT] = {

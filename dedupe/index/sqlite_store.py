@@ -26,6 +26,7 @@ import numpy as np
 from dedupe.errors import DedupeError
 from dedupe.index.scoring import Row, RowDamage, batch_from_blobs
 from dedupe.index.store import (
+    UNREADABLE_FREQUENCIES,
     CandidateRows,
     SavedFrequencies,
     StoredArticle,
@@ -192,7 +193,10 @@ class SqliteStore:
         if row is None:
             return None
         generation, seq, articles, doc_freq = row
-        return SavedFrequencies(int(generation), int(seq), int(articles), bytes(doc_freq))
+        numbers = (generation, seq, articles)
+        if not all(type(n) is int for n in numbers) or not isinstance(doc_freq, bytes):
+            return UNREADABLE_FREQUENCIES  # SQLite stores whatever a column is given
+        return SavedFrequencies(generation, seq, articles, doc_freq)
 
     def write_frequencies(self, saved: SavedFrequencies) -> None:
         self._run(
