@@ -10,6 +10,7 @@ of one giant "word".
 
 from __future__ import annotations
 
+import codecs
 import re
 import sys
 import unicodedata
@@ -145,16 +146,82 @@ def fold(text: str) -> str:
         >>> fold("KONTAN.CO.ID — “Rutte”")
         'kontan.co.id - "rutte"'
     """
+    return _fold(text)[0]
+
+
+def _fold(text: str) -> tuple[str, bytes | None]:
+    """``fold``, and for text folded through the Latin-1 table its bytes (before ß -> ss)."""
     if text.isascii():
-        return text.lower()  # casefold == lower on ASCII, and NFKC changes nothing
+        return text.lower(), None  # casefold == lower on ASCII, and NFKC changes nothing
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
+    try:
+        # Quotes and dashes beyond Latin-1 become ASCII while encoding (_fold_beyond_latin1):
+        # text that is Latin-1 apart from curly quotes and dashes, most Indonesian,
+        # Portuguese or English news, takes the table too.
+        raw = text.encode("latin-1", _FOLD_ERRORS).translate(_LATIN1_FOLD)
+    except UnicodeEncodeError:
+        pass
+    else:
+        folded = raw.decode("latin-1")
+        for char, expansion in _LATIN1_EXPAND:
+            if char in folded:
+                folded = folded.replace(char, expansion)
+        return folded, raw
     text = text.casefold()
     # casefold can leave a non-NFKC sequence behind; a second pass keeps fold idempotent.
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     # str.translate walks a dict per character (~100x slower here); quotes and dashes are rare.
-    return _NEEDS_FOLD.sub(_fold_char, text)
+    return _NEEDS_FOLD.sub(_fold_char, text), None
+
+
+def _latin1_fold_table() -> tuple[bytes, tuple[tuple[str, str], ...]]:
+    """``casefold`` then the quote fold of each Latin-1 character, as a bytes table.
+
+    str.casefold looks up every character in the Unicode tables: on Portuguese news it was
+    over a third of tokenizing; one bytes table does it for Latin-1 text. Returns the table
+    (characters that fold to one character) and the characters that fold to several (ß ->
+    ss, replaced after). Only NFKC text reaches the table, and every Latin-1 character NFKC
+    keeps folds to Latin-1 characters that NFKC keeps (µ, the one that would not, NFKC maps
+    to Greek μ first): so the general path's second NFKC pass has nothing to do here
+    (``test_normalize`` checks pairs of characters too).
+    """
+    table = bytearray(range(256))
+    expand: list[tuple[str, str]] = []
+    for code in range(256):
+        char = chr(code)
+        if unicodedata.normalize("NFKC", char) != char:
+            continue
+        folded = "".join(_FOLD_MAP.get(c, c) for c in char.casefold())
+        if max(folded) > "\xff":
+            raise AssertionError(f"{char!r} folds outside Latin-1")
+        if len(folded) == 1:
+            table[code] = ord(folded)
+        else:
+            expand.append((char, folded))
+    return bytes(table), tuple(expand)
+
+
+_LATIN1_FOLD, _LATIN1_EXPAND = _latin1_fold_table()
+
+
+def _fold_beyond_latin1(error: UnicodeError) -> tuple[str, int]:
+    """Encoding error handler: quotes and dashes beyond Latin-1 as their ASCII fold.
+
+    Casefold and NFKC leave them as they are (they neither change nor combine), so folding
+    them first gives what folding them last does. Any other character ends the encoding.
+    """
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    part = error.object[error.start : error.end]
+    if all(c in _FOLD_MAP for c in part):
+        return "".join(_FOLD_MAP[c] for c in part), error.end
+    raise error
+
+
+_FOLD_ERRORS = "dedupe.fold"
+codecs.register_error(_FOLD_ERRORS, _fold_beyond_latin1)
 
 
 def _fold_char(match: re.Match[str]) -> str:
@@ -178,6 +245,8 @@ _BYTE_WORD = re.compile(r"[a-z0-9\u0080-\U0010ffff]+")
 
 
 _NON_WORD_NON_ASCII = re.compile(r"[^\x00-\x7f\w]")
+# Latin-1 characters ``_NON_WORD_NON_ASCII`` does not match: ASCII, letters, digits.
+_LATIN1_WORD_BYTES = bytes(c for c in range(256) if not _NON_WORD_NON_ASCII.match(chr(c)))
 _AT_OR_ABOVE_THAI = re.compile("[\u0e00-\U0010ffff]")
 
 
@@ -192,20 +261,23 @@ def _single_spaced(folded: str) -> bool:
     return double not in folded and tab not in folded and unit not in folded and ogham not in folded
 
 
-def _exact_test(folded: str) -> Callable[[str], bool] | None:
+def _exact_test(folded: str, latin1: bytes | None) -> Callable[[str], bool] | None:
     """The test that tells which segments of ``folded`` need ``find_words`` (None: none do).
 
     One scan of the whole text usually settles it; before, every segment of every article
-    was searched twice, about a third of tokenizing.
+    was searched twice, about a third of tokenizing. ``latin1``: the text's Latin-1 bytes
+    from ``_fold``, when it has them.
     """
     if folded.isascii():
         return None
-    try:
-        folded.encode("latin-1")  # a copy for compact Latin-1 strings: no per-character work
-    except UnicodeEncodeError:
-        return _needs_exact
+    if latin1 is None:
+        try:
+            latin1 = folded.encode("latin-1")
+        except UnicodeEncodeError:
+            return _needs_exact
     # Below U+0100: no combining marks, no no-space scripts; only symbols such as © or °.
-    if _NON_WORD_NON_ASCII.search(folded) is None:
+    # Deleting every other byte is one C loop (the regex search was ~4x slower).
+    if not latin1.translate(None, _LATIN1_WORD_BYTES):
         return None
     return _has_non_word
 
@@ -292,11 +364,11 @@ class Normalizer:
         segments: list[str] = []
         quoted: list[bool] = []
         kept = 0
-        folded = fold(text)
+        folded, latin1 = _fold(text)
         # Two whole-text scans spare most articles a per-line split (a string per word) and
         # per-segment searches: together they were over a third of tokenizing.
         single_spaced = _single_spaced(folded)
-        needs_exact = _exact_test(folded)
+        needs_exact = _exact_test(folded, latin1)
         for raw_line in folded.splitlines():
             line = raw_line.strip(" ") if single_spaced else " ".join(raw_line.split())
             if not line or self.is_boilerplate(line):

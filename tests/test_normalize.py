@@ -1,5 +1,6 @@
 import re
 import sys
+import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -79,6 +80,50 @@ def test_fast_word_path_equals_the_exact_tokenizer(text: str) -> None:
             expected.extend(find_words(part))
     plain = Normalizer(NormalizeConfig(drop_lines=(), strip_prefixes=()))
     assert plain.tokens(text).words == expected
+
+
+def _fold_unicode_tables(text: str) -> str:
+    """``fold`` as written before its Latin-1 table: str.casefold on every text."""
+    from dedupe.normalize import _NEEDS_FOLD, _fold_char
+
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _NEEDS_FOLD.sub(_fold_char, unicodedata.normalize("NFKC", text))
+
+
+def test_folding_each_character_equals_the_unicode_tables() -> None:
+    from dedupe.normalize import fold
+
+    for code in list(range(0x3100)) + list(range(0xFE30, 0xFF70)):
+        char = chr(code)
+        for text in (char, f"Ab{char}é", f"“{char}\u0301”"):
+            assert fold(text) == _fold_unicode_tables(text), repr(text)
+
+
+def test_folded_latin1_text_needs_no_second_nfkc_pass() -> None:
+    # Why fold's Latin-1 table skips the general path's second NFKC pass: no pair of
+    # folded Latin-1 characters (that NFKC keeps) composes or decomposes.
+    from dedupe.normalize import fold
+
+    kept = [c for c in map(chr, range(256)) if unicodedata.normalize("NFKC", c) == c]
+    for first in kept:
+        for second in kept:
+            pair = fold(first + second)
+            assert unicodedata.normalize("NFKC", pair) == pair, repr(first + second)
+
+
+# Latin-1 (every character, so a case or quote mapping of the table is exercised) mixed with
+# what sends text off the table: curly quotes and dashes, ß and µ, marks, Greek, Cyrillic.
+_LATIN1_MOSTLY = st.lists(
+    st.sampled_from([chr(c) for c in range(256)] + list("“”‘’‚—–\u0301\u0327ΣσςİıДдﬁ＂－東")),
+    max_size=60,
+).map("".join)
+
+
+@given(_LATIN1_MOSTLY)
+def test_fold_equals_the_unicode_tables(text: str) -> None:
+    from dedupe.normalize import fold
+
+    assert fold(text) == _fold_unicode_tables(text)
 
 
 def _tokens_line_by_line(normalizer: Normalizer, text: str) -> Tokens:
