@@ -112,31 +112,15 @@ def _normalizer(config: NormalizeConfig) -> Normalizer:
 def feature_rows(table: ShingleTable, mask: Bools, hash_bits: int) -> FeatureRows:
     """Fold shingle hashes into columns and count them per article.
 
-    One sort of (article, column) codes gives sorted unique columns per row, so the sparse
-    matrices of the verify stage are assembled without any further sorting. The signed flag
-    rides in the lowest bit of the sort key (0 = signed), so the first entry of each column
-    says whether any of its shingles is signed: one sort instead of two.
+    Columns come out sorted and unique per row, so the sparse matrices of the verify stage
+    are assembled without any further sorting. ``mask``: which shingles are signed.
     """
-    n = len(table)
-    width = 1 << hash_bits
-    owner = np.repeat(np.arange(n, dtype=np.int64), table.counts())
-    codes = owner * width + (table.hashes & np.uint32(width - 1)).astype(np.int64)
-    keyed = codes * 2 + ~mask
-    keyed.sort()
-    code = keyed >> 1
-    first = np.ones(len(code), np.bool_)
-    np.not_equal(code[1:], code[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    unique = code[starts]
-    counts = np.diff(np.append(starts, len(code)))
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(unique // width, minlength=n), out=offsets[1:])
-    return FeatureRows(
-        offsets=offsets,
-        columns=(unique % width).astype(np.int32),
-        counts=np.minimum(counts, 65_535).astype(np.uint16),
-        signed=(keyed[starts] & 1) == 0,
+    from dedupe._kernels import feature_rows as compiled
+
+    offsets, columns, counts, signed = compiled(
+        table.offsets, table.hashes, np.ascontiguousarray(mask, np.bool_), hash_bits
     )
+    return FeatureRows(offsets=offsets, columns=columns, counts=counts, signed=signed)
 
 
 def process_batch(texts: Sequence[str], config: Config) -> BatchResult:

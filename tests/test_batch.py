@@ -34,6 +34,18 @@ def test_feature_rows_count_columns_and_flag_signed_ones(
         assert rows.signed[lo:hi].tolist() == [bool(expected[c][1]) for c in sorted(expected)]
 
 
+def test_a_column_repeated_past_uint16_counts_65535_and_the_next_row_is_intact() -> None:
+    # A 50 MB article can repeat one shingle more often than a uint16 counts.
+    offsets = np.array([0, 70_000, 70_002], np.int64)
+    hashes = np.array([7] * 70_000 + [9, 7], np.uint32)
+    mask = np.ones(70_002, np.bool_)
+    table = ShingleTable(offsets=offsets, hashes=hashes, quoted=np.zeros(0, np.bool_))
+    rows = feature_rows(table, mask, 22)
+    assert rows.offsets.tolist() == [0, 1, 3]
+    assert rows.columns.tolist() == [7, 7, 9]
+    assert rows.counts.tolist() == [65_535, 1, 1]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_ARTICLES, max_size=5), st.integers(0, 3))
 def test_concat_draining_joins_batches_like_concat_and_empties_the_list(
