@@ -26,9 +26,6 @@ import numpy.typing as npt
 
 from dedupe.normalize import Tokens
 
-_FNV_PRIME = np.uint64(0x100000001B3)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
 _MASK64 = (1 << 64) - 1
 _POLY = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2^64
 _LENGTH_SALT = 0xD6E8FEB86659FD93
@@ -97,14 +94,6 @@ class ShingleTable:
         return np.diff(self.offsets)
 
 
-def _mix_array(h: U64) -> U64:
-    h = h ^ (h >> np.uint64(30))
-    h = h * _MIX1
-    h = h ^ (h >> np.uint64(27))
-    h = h * _MIX2
-    return h ^ (h >> np.uint64(31))
-
-
 @dataclass(frozen=True, slots=True)
 class _BatchTokens:
     hashes: U64
@@ -134,7 +123,7 @@ def _tokenize_batch(batch: Sequence[Tokens]) -> _BatchTokens:
 
 
 def build_shingle_table(batch: Sequence[Tokens], size: int) -> ShingleTable:
-    """Compute the k-shingle hashes of a batch of tokenized articles in one numpy pass.
+    """Compute the k-shingle hashes of a batch of tokenized articles in two compiled passes.
 
     Args:
         batch: Tokens per article.
@@ -143,27 +132,12 @@ def build_shingle_table(batch: Sequence[Tokens], size: int) -> ShingleTable:
     Returns:
         A table with max(len(tokens) - k + 1, 0) shingles per article.
     """
+    from dedupe._kernels import shingle_hashes  # numba: imported only where text is shingled
+
     tokenized = _tokenize_batch(batch)
     lengths, tokens, quoted_tokens = tokenized.lengths, tokenized.hashes, tokenized.quoted
     shingle_counts = np.maximum(lengths - size + 1, 0)
     offsets = np.zeros(len(batch) + 1, np.int64)
     np.cumsum(shingle_counts, out=offsets[1:])
-    total = len(tokens)
-    if total < size or offsets[-1] == 0:
-        return ShingleTable(
-            offsets=offsets, hashes=np.zeros(0, np.uint32), quoted=np.zeros(0, np.bool_)
-        )
-    starts_count = total - size + 1
-    combined = tokens[:starts_count].copy()
-    quoted = quoted_tokens[:starts_count].copy()
-    with np.errstate(over="ignore"):
-        for j in range(1, size):
-            combined = combined * _FNV_PRIME + tokens[j : j + starts_count]
-            quoted |= quoted_tokens[j : j + starts_count]
-        # A shingle start is valid when all k tokens belong to the same article.
-        article_of = np.repeat(np.arange(len(batch)), lengths)
-        valid = article_of[:starts_count] == article_of[size - 1 : size - 1 + starts_count]
-        combined = combined[valid]
-        h = _mix_array(combined)
-    hashes = (h >> np.uint64(32)).astype(np.uint32)
-    return ShingleTable(offsets=offsets, hashes=hashes, quoted=quoted[valid])
+    hashes, quoted = shingle_hashes(tokens, quoted_tokens, lengths, size, int(offsets[-1]))
+    return ShingleTable(offsets=offsets, hashes=hashes, quoted=quoted)
