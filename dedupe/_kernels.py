@@ -410,3 +410,20 @@ def feature_rows(
     _feature_rows(offsets, hashes, signed, mask, out_offsets, columns, counts, out_signed)
     used = int(out_offsets[-1])
     return out_offsets, columns[:used].copy(), counts[:used].copy(), out_signed[:used].copy()
+
+
+@_jit
+def _column_counts(columns: npt.NDArray[np.int32], counts: npt.NDArray[np.int64]) -> None:
+    for column in columns:
+        counts[column] += 1
+
+
+def column_counts(columns: npt.NDArray[np.int32], width: int) -> npt.NDArray[np.int64]:
+    """How often each column in ``range(width)`` occurs: ``np.bincount`` without its copy.
+
+    ``np.bincount`` first converts int32 input to int64: a 4 GB temporary for the 510M
+    feature entries of 1M articles, and a third of the signature stage's time at 100k.
+    """
+    counts = np.zeros(width, np.int64)
+    _column_counts(np.ascontiguousarray(columns, np.int32), counts)
+    return counts

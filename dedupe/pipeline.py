@@ -37,7 +37,13 @@ from dedupe.errors import UsageError
 from dedupe.shingle import I64
 from dedupe.signature import sign_rows
 from dedupe.types import Article, Cluster, ClusterMember, PairScore, Reject, RunResult, StageStats
-from dedupe.verify import PairScores, Verifier, common_columns, estimated_containment
+from dedupe.verify import (
+    PairScores,
+    Verifier,
+    common_columns,
+    document_frequencies,
+    estimated_containment,
+)
 
 # The stages of ``cluster_articles``, in order (the keys of ``RunResult.stages``).
 STAGE_NAMES = ("shingle", "signature", "candidates", "verify", "cluster")
@@ -151,7 +157,8 @@ def _cluster_sorted(
 
     with stages.run("signature", n) as clock:
         cpu = time.process_time()
-        common = common_columns(features, config.verify)
+        doc_freq = document_frequencies(features, config.verify)
+        common = common_columns(features, config.verify, doc_freq)
         # In place: one bool per feature entry instead of three (1.5 GB at 1M articles).
         compared = common[features.columns]
         np.logical_not(compared, out=compared)
@@ -203,7 +210,7 @@ def _cluster_sorted(
         screened = estimate >= floor
         left, right = candidates.left[screened], candidates.right[screened]
         candidate_rows = np.concatenate((left, right))
-        verifier = Verifier(config=config.verify).fit(features, candidate_rows, common)
+        verifier = Verifier(config=config.verify).fit(features, candidate_rows, common, doc_freq)
         scores = verifier.score(left, right)
         verified = verifier.passes(scores) & in_window(left, right)
         clock.items_out = int(verified.sum())

@@ -64,13 +64,24 @@ def estimated_containment(
     return out
 
 
-def common_columns(features: FeatureRows, config: VerifyConfig) -> Bools:
+def document_frequencies(features: FeatureRows, config: VerifyConfig) -> I64:
+    """In how many articles each column occurs (columns are unique within a row)."""
+    from dedupe._kernels import column_counts
+
+    return column_counts(features.columns, 1 << config.hash_bits)
+
+
+def common_columns(
+    features: FeatureRows, config: VerifyConfig, doc_freq: I64 | None = None
+) -> Bools:
     """Columns too common to mean shared wording.
 
     A column in more than ``max(max_df * n, max_df_min_docs)`` articles is a stock phrase or
-    boilerplate: it counts for nothing in signatures, containment or cosine.
+    boilerplate: it counts for nothing in signatures, containment or cosine. ``doc_freq``:
+    ``document_frequencies(features, config)``, when the caller has it already.
     """
-    doc_freq = np.bincount(features.columns, minlength=1 << config.hash_bits)
+    if doc_freq is None:
+        doc_freq = document_frequencies(features, config)
     common: Bools = doc_freq > max(config.max_df * len(features), config.max_df_min_docs)
     return common
 
@@ -91,16 +102,24 @@ class Verifier:
     def __init__(self, *, config: VerifyConfig) -> None:
         self.config = config
 
-    def fit(self, features: FeatureRows, rows: I64, common: Bools | None = None) -> Verifier:
+    def fit(
+        self,
+        features: FeatureRows,
+        rows: I64,
+        common: Bools | None = None,
+        doc_freq: I64 | None = None,
+    ) -> Verifier:
         """Learn document frequencies from all articles; vectorize ``rows``.
 
         Args:
             features: Feature rows of every article.
             rows: Article rows that ``score`` will be asked about.
             common: ``common_columns(features, config)``, when the caller has it already.
+            doc_freq: ``document_frequencies(features, config)``, likewise.
         """
         n = len(features)
-        doc_freq = np.bincount(features.columns, minlength=1 << self.config.hash_bits)
+        if doc_freq is None:
+            doc_freq = document_frequencies(features, self.config)
         if common is None:
             common = doc_freq > max(self.config.max_df * n, self.config.max_df_min_docs)
         rows = sorted_unique(rows)

@@ -163,3 +163,26 @@ def test_vectorizing_in_blocks_gives_the_scores_of_one_block(
     for name in ("jaccard", "containment", "cosine", "shared"):
         assert np.array_equal(getattr(one, name), getattr(many, name)), name
     assert np.array_equal(whole.weights_, blocked.weights_)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sets(st.sampled_from([0, 1, 7, 65_535])), max_size=30))
+def test_document_frequencies_count_the_articles_holding_each_column(rows: list[set[int]]) -> None:
+    from dedupe.batch import FeatureRows
+    from dedupe.config import VerifyConfig
+    from dedupe.verify import document_frequencies
+
+    columns = [c for row in rows for c in sorted(row)]
+    features = FeatureRows(
+        offsets=np.cumsum([0] + [len(row) for row in rows]).astype(np.int64),
+        columns=np.array(columns, np.int32),
+        counts=np.ones(len(columns), np.uint16),
+        signed=np.ones(len(columns), np.bool_),
+    )
+    counted = document_frequencies(features, VerifyConfig(hash_bits=16))
+    assert counted.dtype == np.int64
+    assert len(counted) == 65_536
+    assert {c: int(counted[c]) for c in (0, 1, 7, 65_535)} == {
+        c: sum(c in row for row in rows) for c in (0, 1, 7, 65_535)
+    }
+    assert int(counted.sum()) == len(columns)
