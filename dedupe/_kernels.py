@@ -254,6 +254,14 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 @_jit
+def _mix64(h: np.uint64) -> np.uint64:
+    """SplitMix64's finalizer, as ``dedupe.shingle._mix64``."""
+    h = (h ^ (h >> np.uint64(30))) * _MIX1
+    h = (h ^ (h >> np.uint64(27))) * _MIX2
+    return h ^ (h >> np.uint64(31))
+
+
+@_jit
 def _token_hashes(
     data: npt.NDArray[np.uint8],
     hashes: npt.NDArray[np.uint64],
@@ -270,10 +278,7 @@ def _token_hashes(
             length += 1
             continue
         if length:
-            h ^= np.uint64(length) * _LENGTH_SALT
-            h = (h ^ (h >> np.uint64(30))) * _MIX1
-            h = (h ^ (h >> np.uint64(27))) * _MIX2
-            hashes[count] = h ^ (h >> np.uint64(31))
+            hashes[count] = _mix64(h ^ np.uint64(length) * _LENGTH_SALT)
             segments[count] = segment
             count += 1
             h = np.uint64(0)
@@ -320,10 +325,7 @@ def _shingle_hashes(
             for j in range(s + 1, s + size):
                 h = h * _FNV_PRIME + tokens[j]
                 q |= quoted[j]
-            h = (h ^ (h >> np.uint64(30))) * _MIX1
-            h = (h ^ (h >> np.uint64(27))) * _MIX2
-            h = h ^ (h >> np.uint64(31))
-            out_hashes[out] = np.uint32(h >> np.uint64(32))
+            out_hashes[out] = np.uint32(_mix64(h) >> np.uint64(32))
             out_quoted[out] = q
             out += 1
         start += lengths[article]
