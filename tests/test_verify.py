@@ -186,3 +186,12 @@ def test_document_frequencies_count_the_articles_holding_each_column(rows: list[
         c: sum(c in row for row in rows) for c in (0, 1, 7, 65_535)
     }
     assert int(counted.sum()) == len(columns)
+
+
+def test_a_column_outside_the_hash_width_is_an_error_not_a_stray_write() -> None:
+    from dedupe._kernels import column_counts
+
+    with pytest.raises(ValueError, match=r"column 16 at entry 2 is outside 0\.\.15"):
+        column_counts(np.array([0, 3, 16], np.int32), 16)
+    with pytest.raises(ValueError, match="column -1 at entry 0"):
+        column_counts(np.array([-1], np.int32), 16)
