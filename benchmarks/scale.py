@@ -64,7 +64,8 @@ def write_corpus(size: int, corpus_path: Path, truth_path: Path) -> None:
     truth_path.write_text(json.dumps(corpus.truth), encoding="utf-8")
 
 
-def _corpus(size: int, workdir: Path) -> tuple[Path, Path]:
+def corpus_paths(size: int, workdir: Path) -> tuple[Path, Path]:
+    """The corpus of ``size`` articles and its truth in ``workdir``, generated if missing."""
     corpus_path = workdir / f"scale-{size}-seed{SEED}.jsonl"
     truth_path = workdir / f"scale-{size}-seed{SEED}.truth.json"
     if not (corpus_path.exists() and truth_path.exists()):
@@ -80,7 +81,7 @@ def measure(size: int, workdir: Path) -> dict[str, Any]:
     """Run ``dedupe cluster`` on the corpus of ``size`` articles and score its clusters."""
     from benchmarks.metrics import adjusted_rand, pair_scores
 
-    corpus_path, truth_path = _corpus(size, workdir)
+    corpus_path, truth_path = corpus_paths(size, workdir)
     report_path = workdir / f"scale-{size}.clusters.json"
     command = [
         sys.executable, "-m", "dedupe", "cluster", str(corpus_path),

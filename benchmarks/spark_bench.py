@@ -31,6 +31,8 @@ from benchmarks.run import SHARED_TEXTS
 
 BEGIN = "<!-- spark-bench:begin -->"
 END = "<!-- spark-bench:end -->"
+SCALE_BEGIN = "<!-- spark-scale:begin -->"
+SCALE_END = "<!-- spark-scale:end -->"
 
 
 class TreeMemory:
@@ -131,10 +133,32 @@ def measure(size: int, seed: int, master: str) -> dict[str, Any]:
     local_stages = [{"name": s.name, "seconds": s.seconds} for s in local.stages]
     del local, articles
 
+    spark = _spark_session(master, f"dedupe-bench-{size}", workdir)
+    spark_figures, spark_groups = _spark_run(spark, path, config, memory)
+    memory.stop()
+    spark.stop()
+    quality = pair_scores(spark_groups, corpus.truth)
+    return {
+        "size": size,
+        "master": master,
+        "base_text": "cstnews sentences" if sentences else "pseudo-words",
+        "local_seconds": local_seconds,
+        "local_peak_mib": local_peak / 2**20,
+        "local_stages": local_stages,
+        **spark_figures,
+        "clusters": len(spark_groups),
+        "equal_to_local": spark_groups == local_groups,
+        "f1": quality.f1,
+    }
+
+
+def _spark_run(
+    spark: Any, path: Path, config: Any, memory: TreeMemory
+) -> tuple[dict[str, Any], list[tuple[str, ...]]]:
+    """Cluster the JSONL file at ``path`` on Spark: figures, and its clusters as sorted ids."""
     from dedupe.spark.engine import run_spark
     from dedupe.spark.io import read_articles
 
-    spark = _spark_session(master, f"dedupe-bench-{size}", workdir)
     memory.reset()
     started = time.perf_counter()
     frame, _ = read_articles(spark, [str(path)], config.readers)
@@ -143,20 +167,12 @@ def measure(size: int, seed: int, master: str) -> dict[str, Any]:
     assigned = run.members.select("id", "cluster_id").collect()
     spark_seconds = time.perf_counter() - started
     spark_peak = memory.reset()
-    memory.stop()
     groups: dict[str, list[str]] = {}
     for row in assigned:
         groups.setdefault(row["cluster_id"], []).append(row["id"])
     spark_groups = sorted(tuple(sorted(g)) for g in groups.values())
     shuffle = _shuffle_by_group(spark)
-    quality = pair_scores(spark_groups, corpus.truth)
     figures = {
-        "size": size,
-        "master": master,
-        "base_text": "cstnews sentences" if sentences else "pseudo-words",
-        "local_seconds": local_seconds,
-        "local_peak_mib": local_peak / 2**20,
-        "local_stages": local_stages,
         "spark_seconds": spark_seconds,
         "spark_read_seconds": read_seconds,
         "spark_peak_mib": spark_peak / 2**20,
@@ -171,11 +187,78 @@ def measure(size: int, seed: int, master: str) -> dict[str, Any]:
             for s in run.stages
         ],
         "shuffle_total": sum(v["write"] for v in shuffle.values()),
+    }
+    return figures, spark_groups
+
+
+def measure_scale(size: int, workdir: Path, master: str) -> dict[str, Any]:
+    """The ``make bench-scale`` corpus of ``size`` articles: the CLI locally, then Spark.
+
+    Each path runs in its own process, one after the other, so neither's memory counts
+    against the other's: at 1M the local CLI peaks at ~17 GiB and Spark's driver JVM is
+    given 14 GiB on this 24 GiB machine.
+    """
+    from benchmarks import scale
+    from benchmarks.metrics import pair_scores
+
+    local = scale.measure(size, workdir)
+    corpus_path, truth_path = scale.corpus_paths(size, workdir)
+    groups_path = workdir / f"spark-{size}.groups.json"
+    log_path = workdir / f"spark-{size}.log"
+    print(f"bench-spark: Spark on {size:,} articles (log: {log_path}) ...", file=sys.stderr)
+    command = [
+        sys.executable, "-m", "benchmarks.spark_bench", "--spark-file", str(corpus_path),
+        str(groups_path), "--master", master,
+    ]  # fmt: skip
+    with log_path.open("w", encoding="utf-8") as log:
+        done = subprocess.run(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"Spark run failed ({done.returncode}); see {log_path}")
+    spark_figures = json.loads(done.stdout.strip().splitlines()[-1])
+    spark_groups = [tuple(g) for g in json.loads(groups_path.read_text(encoding="utf-8"))]
+    report = json.loads((workdir / f"scale-{size}.clusters.json").read_text(encoding="utf-8"))
+    local_groups = sorted(tuple(sorted(m["id"] for m in c["members"])) for c in report["clusters"])
+    del report
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    return {
+        "size": size,
+        "master": master,
+        "base_text": "pseudo-words, one outlet per 500 articles (make bench-scale's corpus)",
+        "local_seconds": local["wall_seconds"],
+        "local_peak_mib": local["peak_rss_mib"],
+        "local_stages": local["stages"],
+        **spark_figures,
         "clusters": len(spark_groups),
         "equal_to_local": spark_groups == local_groups,
-        "f1": quality.f1,
+        "f1": pair_scores([list(g) for g in spark_groups], truth).f1,
     }
-    spark.stop()
+
+
+def spark_file(path: Path, groups_path: Path, master: str) -> dict[str, Any]:
+    """One Spark run over a JSONL file (a subprocess of ``measure_scale``)."""
+    import shutil
+
+    from dedupe import Config
+
+    workdir = Path(tempfile.mkdtemp(prefix="dedupe-spark-bench-", dir=groups_path.parent))
+    memory = TreeMemory()
+    spark = _spark_session(master, f"dedupe-bench-{path.name}", workdir)
+    # Stage tables are checkpointed to disk, as on a real cluster, not kept in the one JVM's
+    # block manager: at 1M they would crowd the memory the shuffles need.
+    spark.sparkContext.setCheckpointDir(str(workdir / "checkpoints"))
+    try:
+        figures, groups = _spark_run(spark, path, Config(), memory)
+    finally:
+        memory.stop()
+        spark.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    groups_path.write_text(json.dumps(groups), encoding="utf-8")
     return figures
 
 
@@ -334,19 +417,38 @@ def measure_incremental(size: int, batch_days: float, seed: int, master: str) ->
     return figures
 
 
-def _markdown(results: list[dict[str, Any]], command: str, not_run: list[int]) -> str:
+_CORPUS_NOTES = {
+    BEGIN: (
+        "`--engine spark` beside the local path (`make bench-spark`)",
+        "Same seeded corpus as `make bench` (written as JSON Lines and read by Spark); the "
+        "local path runs first in the same process.",
+    ),
+    SCALE_BEGIN: (
+        "`--engine spark` beside the local path on `make bench-scale`'s corpus",
+        "The corpus of `make bench-scale` (seeded pseudo-language, one outlet per 500 "
+        "articles, so candidate pairs per article stay constant as it grows and 1M measures "
+        "the engine, not the corpus). The local path is the CLI, `dedupe cluster FILE "
+        "--format json` (peak memory: its own peak RSS), in its own process; then Spark reads "
+        "the same file in another process, with checkpoints in a local directory.",
+    ),
+}
+
+
+def _markdown(
+    results: list[dict[str, Any]], command: str, not_run: list[int], begin: str = BEGIN
+) -> str:
+    title, corpus_note = _CORPUS_NOTES[begin]
     lines = [
         *heading(
-            BEGIN,
-            "`--engine spark` beside the local path (`make bench-spark`)",
+            begin,
+            title,
             command,
             "; shared with other engineers' test and benchmark runs while measured, so "
             "absolute times are noisy",
         ),
-        "Same seeded corpus as `make bench` (written as JSON Lines and read by Spark); the "
-        "local path runs first in the same process. Peak memory = summed RSS of the whole "
-        "process tree (driver, JVM, Python workers). Shuffle = bytes written by the shuffle "
-        "map stages of the stage's jobs (Spark UI REST API).",
+        f"{corpus_note} Spark peak memory = summed RSS of the whole process tree (driver, "
+        "JVM, Python workers). Shuffle = bytes written by the shuffle map stages of the "
+        "stage's jobs (Spark UI REST API).",
         "",
         "| articles | engine | wall s | docs/s | peak memory MiB | shuffle written MiB | "
         "clusters equal to local | pair F1 |",
@@ -366,7 +468,11 @@ def _markdown(results: list[dict[str, Any]], command: str, not_run: list[int]) -
     lines += [
         "",
         "Per stage (Spark stages are materialized one after another; local stage times from "
-        "`RunResult.stages`):",
+        + (
+            "the CLI's `--verbose` stage lines):"
+            if begin == SCALE_BEGIN
+            else "`RunResult.stages`):"
+        ),
         "",
         "| articles | stage | spark s | local s | out | shuffle written MiB | shuffle read MiB |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
@@ -382,7 +488,7 @@ def _markdown(results: list[dict[str, Any]], command: str, not_run: list[int]) -
     if not_run:
         sizes = ", ".join(f"{n:,}" for n in not_run)
         lines += ["", f"Not run in this measurement: {sizes} articles (see the notes below)."]
-    lines += [END, ""]
+    lines += [SCALE_END if begin == SCALE_BEGIN else END, ""]
     return "\n".join(lines)
 
 
@@ -472,10 +578,27 @@ def main(argv: list[str] | None = None) -> int:
         help="instead of --sizes: a daily --spark-state run on N articles beside a full run",
     )
     parser.add_argument("--batch-days", type=float, default=2.0)
+    parser.add_argument(
+        "--corpus",
+        choices=("make-bench", "scale"),
+        default="make-bench",
+        help="make bench's CSTNews-based corpus, or make bench-scale's (generated in --workdir)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(os.environ.get("TMPDIR", "/tmp")) / "dedupe-bench-scale",
+        help="with --corpus scale: where corpora, reports and Spark's files are kept",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--spark-file", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(measure(args.one, args.seed, args.master)))
+        return 0
+    if args.spark_file:
+        corpus_path, groups_path = args.spark_file
+        print(json.dumps(spark_file(corpus_path, groups_path, args.master)))
         return 0
     command = "python -m benchmarks.spark_bench " + " ".join(
         argv if argv is not None else sys.argv[1:]
@@ -489,6 +612,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(section)
         return 0 if result["equal_to_full"] else 1
+    if args.corpus == "scale":
+        return _main_scale(args, command.strip())
     results, not_run = [], []
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"bench-spark: {size:,} articles ...", file=sys.stderr, flush=True)
@@ -521,6 +646,28 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(section)
     return 0 if results else 1
+
+
+def _main_scale(args: argparse.Namespace, command: str) -> int:
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    results, not_run = [], []
+    for size in (int(s) for s in args.sizes.split(",")):
+        try:
+            result = measure_scale(size, args.workdir, args.master)
+        except RuntimeError as exc:
+            print(f"bench-spark: {size:,} articles not measured: {exc}", file=sys.stderr)
+            not_run.append(size)
+            continue
+        results.append(result)
+        print(json.dumps(result, indent=1), file=sys.stderr, flush=True)
+        # Each size's figures are kept as soon as they exist: a 1M run takes over an hour.
+        (args.workdir / f"spark-{size}.result.json").write_text(json.dumps(result))
+    section = _markdown(results, command, not_run, SCALE_BEGIN)
+    if args.output:
+        _write(args.output, section, SCALE_BEGIN, SCALE_END)
+    else:
+        print(section)
+    return 0 if results and all(r["equal_to_local"] for r in results) else 1
 
 
 if __name__ == "__main__":
