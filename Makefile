@@ -72,9 +72,11 @@ bench: $(STAMP)
 bench-scale: $(STAMP)
 	$(PY) -m benchmarks.scale --output BENCHMARKS.md
 
-# The Spark engine beside the local path on 100k and 1M synthetic articles (local[2]).
+# The Spark engine beside the local path (local[2]): 100k articles of make bench's corpus, then
+# 100k and 1M of make bench-scale's (~2 h; corpora kept in $$TMPDIR/dedupe-bench-scale).
 bench-spark: $(STAMP)
-	SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON=$(abspath $(PY)) $(PY) -m benchmarks.spark_bench --output BENCHMARKS.md
+	SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON=$(abspath $(PY)) $(PY) -m benchmarks.spark_bench --sizes 100000 --output BENCHMARKS.md
+	SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON=$(abspath $(PY)) $(PY) -m benchmarks.spark_bench --corpus scale --sizes 100000,1000000 --output BENCHMARKS.md
 
 # A daily --spark-state run beside a full run over the same articles (~10 min).
 bench-spark-incremental: $(STAMP)

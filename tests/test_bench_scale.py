@@ -20,3 +20,31 @@ def test_scale_bench_runs_the_cli_and_scores_its_clusters(tmp_path: Path) -> Non
     before = corpus.stat().st_mtime_ns
     measure(400, tmp_path)
     assert corpus.stat().st_mtime_ns == before
+
+
+def test_spark_scale_section_replaces_only_itself(tmp_path: Path) -> None:
+    from benchmarks.markdown import replace_section
+    from benchmarks.spark_bench import BEGIN, END, SCALE_BEGIN, SCALE_END, _markdown
+
+    stage = {"name": "verify", "seconds": 2.0, "items_out": 5, "shuffle_write": 0}
+    result = {
+        "size": 400,
+        "master": "local[2]",
+        "local_seconds": 1.0,
+        "local_peak_mib": 100,
+        "local_stages": [{"name": "verify", "seconds": 0.5}],
+        "spark_seconds": 4.0,
+        "spark_peak_mib": 900.0,
+        "spark_stages": [stage | {"shuffle_read": 0}],
+        "shuffle_total": 0,
+        "equal_to_local": True,
+        "f1": 1.0,
+    }
+    output = tmp_path / "BENCHMARKS.md"
+    output.write_text(f"notes\n{BEGIN}\nmake bench corpus\n{END}\nmore notes\n", encoding="utf-8")
+    for _ in range(2):  # the second run replaces the first one's section
+        replace_section(output, _markdown([result], "cmd", [], SCALE_BEGIN), SCALE_BEGIN, SCALE_END)
+    text = output.read_text(encoding="utf-8")
+    assert text.count(SCALE_BEGIN) == 1 and text.count(SCALE_END) == 1
+    assert "make bench corpus" in text and "more notes" in text
+    assert "make bench-scale`'s corpus" in text and "| 400 | verify | 2.0 | 0.5 |" in text
