@@ -15,8 +15,10 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -488,8 +490,78 @@ def _markdown(
     if not_run:
         sizes = ", ".join(f"{n:,}" for n in not_run)
         lines += ["", f"Not run in this measurement: {sizes} articles (see the notes below)."]
+    if begin == SCALE_BEGIN and results:
+        lines += _growth(results) + _paper_estimate(results[-1])
     lines += [SCALE_END if begin == SCALE_BEGIN else END, ""]
     return "\n".join(lines)
+
+
+PAPER_ARTICLES = 300_000_000
+PAPER_CORES = 800  # 100 executors x 8 cores
+
+
+def _growth(results: list[dict[str, Any]]) -> list[str]:
+    """How Spark's and the local path's time grew from one size to the next."""
+    lines = []
+    for small, big in itertools.pairwise(results):
+        factor = big["size"] / small["size"]
+        before = {s["name"]: s["seconds"] for s in small["spark_stages"]}
+        stages = ", ".join(
+            f"{s['name']} {s['seconds'] / before[s['name']]:.1f}x"
+            for s in big["spark_stages"]
+            if before.get(s["name"])
+        )
+        lines += [
+            "",
+            f"From {small['size']:,} to {big['size']:,} articles ({factor:g}x): Spark's wall "
+            f"time grew {big['spark_seconds'] / small['spark_seconds']:.1f}x ({stages}), the "
+            f"local path's {big['local_seconds'] / small['local_seconds']:.1f}x; Spark's "
+            f"shuffle {big['shuffle_total'] / max(small['shuffle_total'], 1):.1f}x.",
+        ]
+    return lines
+
+
+def _paper_estimate(r: dict[str, Any]) -> list[str]:
+    """Core-hours and shuffle for 300M articles, scaled linearly from the run of ``r``.
+
+    Core-seconds = wall seconds x the cores of the master (local[N]): stages run one after
+    another, each using every core, so this is pessimistic (the driver and the JVM share them).
+    """
+    match = re.fullmatch(r"local\[(\d+|\*)\]", r["master"])
+    if match is None:
+        return []
+    cores = (os.cpu_count() or 1) if match.group(1) == "*" else int(match.group(1))
+    scale = PAPER_ARTICLES / r["size"]
+    rows = [("read JSONL + count", r["spark_read_seconds"], 0)] + [
+        (s["name"], s["seconds"], s["shuffle_write"]) for s in r["spark_stages"]
+    ]
+    lines = [
+        "",
+        f"Paper estimate for {PAPER_ARTICLES / 1e6:,.0f}M articles, scaled linearly from the "
+        f"{r['size']:,}-article Spark run above ({cores} cores: core-seconds = {cores} x wall "
+        "seconds):",
+        "",
+        f"| stage | core-s per {r['size']:,} | core-hours for 300M | shuffle GiB per "
+        f"{r['size']:,} | shuffle TiB for 300M |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    total_core_s = total_bytes = 0.0
+    for name, seconds, written in rows:
+        total_core_s += seconds * cores
+        total_bytes += written
+        lines.append(
+            f"| {name} | {seconds * cores:,.0f} | {seconds * cores * scale / 3600:,.0f} | "
+            f"{written / 2**30:,.2f} | {written * scale / 2**40:,.1f} |"
+        )
+    hours = total_core_s * scale / 3600
+    lines += [
+        f"| **total** | **{total_core_s:,.0f}** | **{hours:,.0f}** | "
+        f"**{total_bytes / 2**30:,.2f}** | **{total_bytes * scale / 2**40:,.1f}** |",
+        "",
+        f"On {PAPER_CORES} cores (e.g. 100 executors x 8): {hours / PAPER_CORES:.1f} h of "
+        "compute before shuffle I/O, skew and retries.",
+    ]
+    return lines
 
 
 INCREMENTAL_BEGIN = "<!-- spark-incremental:begin -->"

@@ -26,7 +26,8 @@ def test_spark_scale_section_replaces_only_itself(tmp_path: Path) -> None:
     from benchmarks.markdown import replace_section
     from benchmarks.spark_bench import BEGIN, END, SCALE_BEGIN, SCALE_END, _markdown
 
-    stage = {"name": "verify", "seconds": 2.0, "items_out": 5, "shuffle_write": 0}
+    stage = {"name": "verify", "seconds": 2.0, "items_out": 5}
+    stage |= {"shuffle_write": 0, "shuffle_read": 0}
     result = {
         "size": 400,
         "master": "local[2]",
@@ -34,17 +35,24 @@ def test_spark_scale_section_replaces_only_itself(tmp_path: Path) -> None:
         "local_peak_mib": 100,
         "local_stages": [{"name": "verify", "seconds": 0.5}],
         "spark_seconds": 4.0,
+        "spark_read_seconds": 0.5,
         "spark_peak_mib": 900.0,
-        "spark_stages": [stage | {"shuffle_read": 0}],
+        "spark_stages": [stage],
         "shuffle_total": 0,
         "equal_to_local": True,
         "f1": 1.0,
     }
+    bigger = result | {"size": 800, "spark_seconds": 9.0}
+    bigger["spark_stages"] = [stage | {"seconds": 5.0}]
     output = tmp_path / "BENCHMARKS.md"
     output.write_text(f"notes\n{BEGIN}\nmake bench corpus\n{END}\nmore notes\n", encoding="utf-8")
     for _ in range(2):  # the second run replaces the first one's section
-        replace_section(output, _markdown([result], "cmd", [], SCALE_BEGIN), SCALE_BEGIN, SCALE_END)
+        section = _markdown([result, bigger], "cmd", [], SCALE_BEGIN)
+        replace_section(output, section, SCALE_BEGIN, SCALE_END)
     text = output.read_text(encoding="utf-8")
     assert text.count(SCALE_BEGIN) == 1 and text.count(SCALE_END) == 1
     assert "make bench corpus" in text and "more notes" in text
     assert "make bench-scale`'s corpus" in text and "| 400 | verify | 2.0 | 0.5 |" in text
+    assert "From 400 to 800 articles (2x): Spark's wall time grew 2.2x (verify 2.5x)" in text
+    # 300M / 800 articles x 5 s x 2 cores of local[2], in hours:
+    assert "| verify | 10 | 1,042 |" in text
