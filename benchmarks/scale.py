@@ -40,6 +40,8 @@ BEGIN = "<!-- scale-bench:begin -->"
 END = "<!-- scale-bench:end -->"
 SEED = 1
 ARTICLES_PER_OUTLET = 500
+# Kept between runs (a 1M corpus takes ~4 min to generate); make bench-spark reads it too.
+DEFAULT_WORKDIR = Path(os.environ.get("TMPDIR", "/tmp")) / "dedupe-bench-scale"
 STAGE_LINE = re.compile(
     r"dedupe: (?P<name>\w+)\s+(?P<into>\d+) in\s+(?P<out>\d+) out\s+(?P<seconds>[\d.]+)s"
     r"\s+peak RSS\s+(?P<rss>\d+) MiB"
@@ -185,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workdir",
         type=Path,
-        default=Path(os.environ.get("TMPDIR", "/tmp")) / "dedupe-bench-scale",
+        default=DEFAULT_WORKDIR,
         help="where the generated corpora and reports are kept",
     )
     parser.add_argument("--output", type=Path, help="update this Markdown file")

@@ -656,10 +656,12 @@ def main(argv: list[str] | None = None) -> int:
         default="make-bench",
         help="make bench's CSTNews-based corpus, or make bench-scale's (generated in --workdir)",
     )
+    from benchmarks.scale import DEFAULT_WORKDIR
+
     parser.add_argument(
         "--workdir",
         type=Path,
-        default=Path(os.environ.get("TMPDIR", "/tmp")) / "dedupe-bench-scale",
+        default=DEFAULT_WORKDIR,
         help="with --corpus scale: where corpora, reports and Spark's files are kept",
     )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
