@@ -73,7 +73,8 @@ bench-scale: $(STAMP)
 	$(PY) -m benchmarks.scale --output BENCHMARKS.md
 
 # The Spark engine beside the local path (local[2]): 100k articles of make bench's corpus, then
-# 100k and 1M of make bench-scale's (~2 h; corpora kept in $$TMPDIR/dedupe-bench-scale).
+# 100k and 1M of make bench-scale's (~1.5 h on the 2-core machine, ~60 GB of free disk at 1M;
+# corpora kept in $$TMPDIR/dedupe-bench-scale).
 bench-spark: $(STAMP)
 	SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON=$(abspath $(PY)) $(PY) -m benchmarks.spark_bench --sizes 100000 --output BENCHMARKS.md
 	SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON=$(abspath $(PY)) $(PY) -m benchmarks.spark_bench --corpus scale --sizes 100000,1000000 --output BENCHMARKS.md
