@@ -19,6 +19,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -103,15 +104,27 @@ def _shuffle_by_group(spark: Any) -> dict[str, dict[str, int]]:
 
 
 def measure(size: int, seed: int, master: str) -> dict[str, Any]:
-    from benchmarks.metrics import pair_scores
     from benchmarks.synthetic import generate_corpus, load_cstnews_sentences
-    from dedupe import Article, Config, cluster_articles
-    from dedupe.readers.records import parse_published
+    from dedupe import Config
 
     sentences = load_cstnews_sentences(SHARED_TEXTS)
     corpus = generate_corpus(size, seed=seed, base_sentences=sentences or None)
     config = Config()
     workdir = Path(tempfile.mkdtemp(prefix="dedupe-spark-bench-"))
+    try:
+        return _measure_in(workdir, size, master, corpus, sentences, config)
+    finally:
+        # The corpus copy and Spark's scratch are ~1 GiB per 100k articles: never leave them.
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _measure_in(
+    workdir: Path, size: int, master: str, corpus: Any, sentences: list[str], config: Any
+) -> dict[str, Any]:
+    from benchmarks.metrics import pair_scores
+    from dedupe import Article, cluster_articles
+    from dedupe.readers.records import parse_published
+
     path = workdir / "corpus.jsonl"
     with path.open("w", encoding="utf-8") as out:
         for record in corpus.records:
@@ -244,8 +257,6 @@ def measure_scale(size: int, workdir: Path, master: str) -> dict[str, Any]:
 
 def spark_file(path: Path, groups_path: Path, master: str) -> dict[str, Any]:
     """One Spark run over a JSONL file (a subprocess of ``measure_scale``)."""
-    import shutil
-
     from dedupe import Config
 
     workdir = Path(tempfile.mkdtemp(prefix="dedupe-spark-bench-", dir=groups_path.parent))
@@ -328,6 +339,16 @@ def measure_incremental(size: int, batch_days: float, seed: int, master: str) ->
     before is the state, built by a first run. Retention is set long enough that the state
     keeps every old article, so the full run over old + new is the incremental run's oracle.
     """
+    workdir = Path(tempfile.mkdtemp(prefix="dedupe-spark-incr-"))
+    try:
+        return _incremental_in(workdir, size, batch_days, seed, master)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _incremental_in(
+    workdir: Path, size: int, batch_days: float, seed: int, master: str
+) -> dict[str, Any]:
     import dataclasses
 
     from benchmarks.synthetic import generate_corpus, load_cstnews_sentences
@@ -342,7 +363,6 @@ def measure_incremental(size: int, batch_days: float, seed: int, master: str) ->
     )
     times = [parse_published(r["published"]).timestamp() for r in corpus.records]
     cut = max(times) - batch_days * 86_400
-    workdir = Path(tempfile.mkdtemp(prefix="dedupe-spark-incr-"))
     paths = {name: workdir / f"{name}.jsonl" for name in ("old", "new", "all")}
     files = {name: path.open("w", encoding="utf-8") for name, path in paths.items()}
     new_ids: set[str] = set()
