@@ -67,11 +67,19 @@ class ReadersConfig:
     url_field: str = "url"
     published_field: str = "published"
     encoding: str = "auto"
+    # Corpora come as ``.seg``, ``.story``, ``.md``...: these are read like ``.txt`` in a folder.
+    extra_text_suffixes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("id_field", "text_field"):
             if not getattr(self, name):
                 raise ConfigError(f"readers.{name} must not be empty")
+        for suffix in self.extra_text_suffixes:
+            if not re.fullmatch(r"\.[^./\\\s]+", suffix):
+                raise ConfigError(
+                    f"readers.extra_text_suffixes: {suffix!r} is not a file suffix "
+                    "(a dot and a name without dots, slashes or spaces, like '.seg')"
+                )
         if self.encoding != "auto":
             try:
                 "".encode(self.encoding)
@@ -424,7 +432,7 @@ def _coerce(key: str, value: Any, kind: type[Any]) -> Any:
         if isinstance(value, str):
             return value
     elif kind is tuple:
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
             return tuple(value)
         kind_name = "a list of strings"
         raise ConfigError(f"{key}: expected {kind_name}, got {type(value).__name__} {value!r}")
@@ -443,7 +451,15 @@ def parse_override(key: str, text: str) -> Any:
         raise ConfigError(f"unknown config key {key!r}; allowed: {', '.join(sorted(kinds))}")
     kind = kinds[key]
     if kind is tuple:
-        raise ConfigError(f"{key}: set lists in a config file, not on the command line")
+        # One value is a one-item list (a pattern may hold commas, so no splitting on them);
+        # several go as a YAML flow list.
+        if not text.lstrip().startswith("["):
+            return (text,)
+        try:
+            listed: Any = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{key}: {text!r} is not a YAML list: {exc}") from None
+        return _coerce(key, listed, kind)
     try:
         parsed: Any = yaml.safe_load(text)
     except yaml.YAMLError:

@@ -106,6 +106,32 @@ def test_nothing_usable_is_a_runtime_error(
     assert "no usable articles" in capsys.readouterr().err
 
 
+def test_a_folder_of_unknown_suffixes_says_how_to_read_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    story = (
+        "A chuva forte que caiu sobre a capital na noite de domingo deixou três bairros "
+        "sem energia e obrigou a prefeitura a abrir abrigos para cento e vinte famílias, "
+        "segundo a defesa civil, que prevê mais chuva até quarta-feira."
+    )
+    (tmp_path / "a.seg").write_text(story, "utf-8")
+    (tmp_path / "b.seg").write_text("Rio - " + story + " A escola municipal fechou.", "utf-8")
+    assert main(["cluster", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "(2 rejected); files of unknown type: 2 .seg" in err
+    assert "--readers-extra-text-suffixes .seg" in err
+    assert main(["cluster", str(tmp_path), "-q", "--readers-extra-text-suffixes", ".seg"]) == 0
+    out = capsys.readouterr().out
+    assert "Cluster 1" in out and "2 articles" in out
+
+
+def test_list_keys_can_be_set_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "show", "--normalize-drop-lines", "^(foo|bar){1,2}$"]) == 0
+    assert "drop_lines:\n  - ^(foo|bar){1,2}$\n  strip_prefixes:" in capsys.readouterr().out
+    assert main(["config", "show", "--readers-extra-text-suffixes", "[.seg, .md]"]) == 0
+    assert "extra_text_suffixes:\n  - .seg\n  - .md\nnormalize:" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

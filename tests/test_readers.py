@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from dedupe.errors import UsageError
+from dedupe.config import ReadersConfig
+from dedupe.errors import ConfigError, UsageError
 from dedupe.readers import read_paths
 from tests.conftest import SEEDS
 
@@ -86,6 +87,35 @@ def test_encodings_are_detected_or_rejected_by_file(tmp_path: Path) -> None:
     reasons = {Path(r.source).name: r.reason for r in result.rejects}
     assert "binary" in reasons["binary.txt"]
     assert "unsupported file type '.md'" in reasons["notes.md"]
+
+
+def test_extra_text_suffixes_read_a_folder_of_other_files_as_plain_text(tmp_path: Path) -> None:
+    # Like CSTNews: one sentence per line, Windows-1252, CRLF, named ``*.txt.seg``.
+    text = "O avião caiu perto do aeroporto.\r\nSegundo a ONU, havia 17 pessoas a bordo.\r\n"
+    (tmp_path / "D1_Folha.txt.seg").write_bytes(text.encode("cp1252"))
+    (tmp_path / "D2_JB.SEG").write_bytes(text.encode("cp1252"))
+    (tmp_path / "notes.md").write_text("# readme", encoding="utf-8")
+    assert [Path(r.source).name for r in read_paths([tmp_path]).rejects] == [
+        "D1_Folha.txt.seg",
+        "D2_JB.SEG",
+        "notes.md",
+    ]
+    result = read_paths([tmp_path], ReadersConfig(extra_text_suffixes=(".seg",)))
+    assert [a.id for a in result.articles] == ["D1_Folha.txt", "D2_JB"]
+    assert result.articles[0].text.splitlines()[1] == "Segundo a ONU, havia 17 pessoas a bordo."
+    assert [Path(r.source).name for r in result.rejects] == ["notes.md"]
+    assert "readers.extra_text_suffixes" in result.rejects[0].reason
+
+
+@pytest.mark.parametrize(
+    ("suffixes", "message"),
+    [((".JSON",), ".json already has its own reader"), (("seg",), "'seg' is not a file suffix")],
+)
+def test_extra_text_suffixes_are_checked(
+    tmp_path: Path, suffixes: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        read_paths([tmp_path], ReadersConfig(extra_text_suffixes=suffixes))
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:

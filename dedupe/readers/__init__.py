@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dedupe._progress import progress_iter
 from dedupe.config import ReadersConfig
-from dedupe.errors import UsageError
+from dedupe.errors import ConfigError, UsageError
 from dedupe.readers.formats import Record, read_csv, read_html, read_jsonl, read_txt
 from dedupe.types import Article, Reject
 
@@ -22,6 +22,7 @@ JSON_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 CSV_SUFFIXES = frozenset({".csv", ".tsv"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 SUPPORTED = TEXT_SUFFIXES | JSON_SUFFIXES | CSV_SUFFIXES | HTML_SUFFIXES
+UNSUPPORTED = "unsupported file type"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +49,11 @@ def read_paths(
         >>> result = read_paths(["examples/news.jsonl"])  # doctest: +SKIP
     """
     config = config or ReadersConfig()
+    taken = sorted(SUPPORTED & {suffix.lower() for suffix in config.extra_text_suffixes})
+    if taken:
+        raise ConfigError(
+            f"readers.extra_text_suffixes: {', '.join(taken)} already has its own reader"
+        )
     articles: list[Article] = []
     rejects: list[Reject] = []
     warnings: list[Reject] = []
@@ -90,7 +96,7 @@ def _read_file(
     file: Path, article_id: str, config: ReadersConfig, warnings: list[Reject]
 ) -> Iterator[Record]:
     suffix = file.suffix.lower()
-    if suffix in TEXT_SUFFIXES:
+    if suffix in TEXT_SUFFIXES or suffix in _lowered(config.extra_text_suffixes):
         yield from read_txt(file, article_id, config, warnings)
     elif suffix in JSON_SUFFIXES:
         yield from read_jsonl(file, config, warnings)
@@ -101,8 +107,24 @@ def _read_file(
     else:
         expected = ", ".join(sorted(SUPPORTED))
         yield Reject(
-            source=str(file), reason=f"unsupported file type {suffix or '(none)'!r}; use {expected}"
+            source=str(file),
+            reason=f"{UNSUPPORTED} {suffix or '(none)'!r}; use {expected}, or name the suffix "
+            "in readers.extra_text_suffixes to read such files as plain text",
         )
 
 
-__all__ = ["ReadResult", "read_paths"]
+def unsupported_suffixes(rejects: Iterable[Reject]) -> dict[str, int]:
+    """How many files each unknown suffix had, from the rejects of ``read_paths``."""
+    found: dict[str, int] = {}
+    for reject in rejects:
+        if reject.reason.startswith(UNSUPPORTED):
+            suffix = Path(reject.source).suffix.lower()
+            found[suffix] = found.get(suffix, 0) + 1
+    return found
+
+
+def _lowered(suffixes: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(suffix.lower() for suffix in suffixes)
+
+
+__all__ = ["ReadResult", "read_paths", "unsupported_suffixes"]
