@@ -21,7 +21,7 @@ from dedupe.errors import DedupeError, UsageError
 from dedupe.index_cli import add_parsers as add_index_parsers
 from dedupe.index_cli import run_filter, run_index
 from dedupe.pipeline import cluster_articles
-from dedupe.readers import ReadResult, read_paths, unsupported_suffixes
+from dedupe.readers import ReadResult, read_paths, suffix_hint
 from dedupe.reports import render_csv, render_json, render_text
 from dedupe.reports.attribution_json import render_attribution_json
 from dedupe.reports.attribution_text import render_attribution_text
@@ -280,21 +280,9 @@ def _read(paths: Sequence[str], config: Config, *, progress: bool) -> ReadResult
             log.error("rejected %s: %s", reject.source, reject.reason)
         raise DedupeError(
             f"no usable articles in {', '.join(paths)} ({len(loaded.rejects)} rejected)"
-            + _suffix_hint(unsupported_suffixes(loaded.rejects))
+            + suffix_hint(loaded.rejects)
         )
     return loaded
-
-
-def _suffix_hint(unknown: dict[str, int]) -> str:
-    """A folder of ``.seg`` files is a corpus, not a mistake: say how to read it."""
-    named = [s for s in sorted(unknown, key=lambda s: (-unknown[s], s)) if s][:3]
-    if not named:
-        return ""
-    counts = ", ".join(f"{unknown[s]:,} {s}" for s in named)
-    return (
-        f"; files of unknown type: {counts}. If they are plain text, read them with "
-        f"--readers-extra-text-suffixes {named[0]} (or readers.extra_text_suffixes in the config)"
-    )
 
 
 def _run_report(args: argparse.Namespace) -> int:

@@ -74,11 +74,17 @@ class ReadersConfig:
         for name in ("id_field", "text_field"):
             if not getattr(self, name):
                 raise ConfigError(f"readers.{name} must not be empty")
+        from dedupe.readers import SUPPORTED  # here: the readers import this module
+
         for suffix in self.extra_text_suffixes:
             if not re.fullmatch(r"\.[^./\\\s]+", suffix):
                 raise ConfigError(
                     f"readers.extra_text_suffixes: {suffix!r} is not a file suffix "
                     "(a dot and a name without dots, slashes or spaces, like '.seg')"
+                )
+            if suffix.lower() in SUPPORTED:
+                raise ConfigError(
+                    f"readers.extra_text_suffixes: {suffix!r} already has its own reader"
                 )
         if self.encoding != "auto":
             try:

@@ -22,7 +22,7 @@ from dedupe.config import Config
 from dedupe.errors import DedupeError, UsageError
 from dedupe.filter import filter_lines
 from dedupe.index import STATUSES, Index, open_index
-from dedupe.readers import read_paths
+from dedupe.readers import read_paths, suffix_hint
 from dedupe.readers.records import parse_published
 from dedupe.reports.terminal import plural
 
@@ -211,7 +211,8 @@ def _add(index: Index, args: argparse.Namespace, config: Config) -> int:
                 out.flush()
     print(
         f"dedupe: {plural(len(loaded.articles), 'article')} read, {added:,} added, "
-        f"{known:,} already in the index, {len(loaded.rejects):,} rejected",
+        f"{known:,} already in the index, {len(loaded.rejects):,} rejected"
+        + ("" if loaded.articles else suffix_hint(loaded.rejects)),
         file=sys.stderr,
     )
     return 0
@@ -226,7 +227,8 @@ def _check(index: Index, args: argparse.Namespace, config: Config) -> int:
         line = {"id": verdict.id, "dedupe": verdict.to_dict()}
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
     print(
-        f"dedupe: {len(loaded.articles)} articles checked, {len(loaded.rejects)} rejected",
+        f"dedupe: {len(loaded.articles)} articles checked, {len(loaded.rejects)} rejected"
+        + ("" if loaded.articles else suffix_hint(loaded.rejects)),
         file=sys.stderr,
     )
     return 0

@@ -114,13 +114,19 @@ def test_a_folder_of_unknown_suffixes_says_how_to_read_it(
         "sem energia e obrigou a prefeitura a abrir abrigos para cento e vinte famílias, "
         "segundo a defesa civil, que prevê mais chuva até quarta-feira."
     )
-    (tmp_path / "a.seg").write_text(story, "utf-8")
-    (tmp_path / "b.seg").write_text("Rio - " + story + " A escola municipal fechou.", "utf-8")
-    assert main(["cluster", str(tmp_path)]) == 1
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.seg").write_text(story, "utf-8")
+    (corpus / "b.seg").write_text("Rio - " + story + " A escola municipal fechou.", "utf-8")
+    assert main(["cluster", str(corpus)]) == 1
     err = capsys.readouterr().err
     assert "(2 rejected); files of unknown type: 2 .seg" in err
     assert "--readers-extra-text-suffixes .seg" in err
-    assert main(["cluster", str(tmp_path), "-q", "--readers-extra-text-suffixes", ".seg"]) == 0
+    index = str(tmp_path / "news.idx")
+    assert main(["index", "add", index, str(corpus)]) == 0
+    err = capsys.readouterr().err
+    assert "0 added, 0 already in the index, 2 rejected; files of unknown type: 2 .seg" in err
+    assert main(["cluster", str(corpus), "-q", "--readers-extra-text-suffixes", ".seg"]) == 0
     out = capsys.readouterr().out
     assert "Cluster 1" in out and "2 articles" in out
 

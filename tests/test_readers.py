@@ -109,7 +109,7 @@ def test_extra_text_suffixes_read_a_folder_of_other_files_as_plain_text(tmp_path
 
 @pytest.mark.parametrize(
     ("suffixes", "message"),
-    [((".JSON",), ".json already has its own reader"), (("seg",), "'seg' is not a file suffix")],
+    [((".JSON",), "'.JSON' already has its own reader"), (("seg",), "'seg' is not a file suffix")],
 )
 def test_extra_text_suffixes_are_checked(
     tmp_path: Path, suffixes: tuple[str, ...], message: str

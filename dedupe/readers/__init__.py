@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dedupe._progress import progress_iter
 from dedupe.config import ReadersConfig
-from dedupe.errors import ConfigError, UsageError
+from dedupe.errors import UsageError
 from dedupe.readers.formats import Record, read_csv, read_html, read_jsonl, read_txt
 from dedupe.types import Article, Reject
 
@@ -49,11 +49,6 @@ def read_paths(
         >>> result = read_paths(["examples/news.jsonl"])  # doctest: +SKIP
     """
     config = config or ReadersConfig()
-    taken = sorted(SUPPORTED & {suffix.lower() for suffix in config.extra_text_suffixes})
-    if taken:
-        raise ConfigError(
-            f"readers.extra_text_suffixes: {', '.join(taken)} already has its own reader"
-        )
     articles: list[Article] = []
     rejects: list[Reject] = []
     warnings: list[Reject] = []
@@ -113,18 +108,29 @@ def _read_file(
         )
 
 
-def unsupported_suffixes(rejects: Iterable[Reject]) -> dict[str, int]:
-    """How many files each unknown suffix had, from the rejects of ``read_paths``."""
+def suffix_hint(rejects: Iterable[Reject]) -> str:
+    """For a "nothing read" message: the unknown suffixes among ``rejects`` and how to read them.
+
+    A folder of ``.seg`` files is a corpus, not a mistake. Empty when no file was rejected
+    for its suffix.
+    """
     found: dict[str, int] = {}
     for reject in rejects:
-        if reject.reason.startswith(UNSUPPORTED):
-            suffix = Path(reject.source).suffix.lower()
+        suffix = Path(reject.source).suffix.lower()
+        if reject.reason.startswith(UNSUPPORTED) and suffix:
             found[suffix] = found.get(suffix, 0) + 1
-    return found
+    named = sorted(found, key=lambda s: (-found[s], s))[:3]
+    if not named:
+        return ""
+    counts = ", ".join(f"{found[s]:,} {s}" for s in named)
+    return (
+        f"; files of unknown type: {counts}. If they are plain text, read them with "
+        f"--readers-extra-text-suffixes {named[0]} (or readers.extra_text_suffixes in the config)"
+    )
 
 
 def _lowered(suffixes: tuple[str, ...]) -> frozenset[str]:
     return frozenset(suffix.lower() for suffix in suffixes)
 
 
-__all__ = ["ReadResult", "read_paths", "unsupported_suffixes"]
+__all__ = ["ReadResult", "read_paths", "suffix_hint"]
