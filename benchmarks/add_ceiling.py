@@ -26,6 +26,7 @@ import argparse
 import gc
 import hashlib
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -119,13 +120,23 @@ def _child_add(
     rss_loaded = _rss_mib()
     digest = hashlib.sha256()
     counts: dict[str, int] = {}
-    with Index(store, Config(), create=False) as index:
-        started = warm = time.perf_counter()
+    config = Config()
+    commit = config.backend.batch_size
+    laps: list[float] = []
+    with Index(store, config, create=False) as index:
+        started = warm = lap = time.perf_counter()
         for n, verdict in enumerate(index.add_many(articles), 1):
             digest.update(json.dumps(verdict.to_dict(), sort_keys=True).encode() + b"\n")
             counts[verdict.status] = counts.get(verdict.status, 0) + 1
+            if not verdict.added:
+                # A known id is a no-op that costs one lookup: timing those is not adding.
+                raise SystemExit(f"{verdict.id} was already in {location}: not a fresh index")
             if n == warmup:
                 warm = time.perf_counter()
+            if n > warmup and (n - warmup) % commit == 0:
+                laps.append(time.perf_counter() - lap)
+            if n % commit == 0:
+                lap = time.perf_counter()
         ended = time.perf_counter()
     return {
         "mode": mode,
@@ -133,6 +144,12 @@ def _child_add(
         # warm-up is whole commits: worker start-up, compiling kernels, the first featurizing.
         "warmup_seconds": warm - started,
         "docs_per_second": (adds - warmup) / (ended - warm),
+        # The typical commit: a one-off stall (the in-memory dict of ~12M band keys resizing
+        # takes seconds) does not count against the ceiling.
+        # (Runs shorter than one commit after the warm-up: the after-warm-up rate.)
+        "commit_docs_per_second": (
+            commit / statistics.median(laps) if laps else (adds - warmup) / (ended - warm)
+        ),
         "overall_docs_per_second": adds / (ended - started),
         "seconds": ended - warm,
         "load_seconds": load_seconds,
@@ -152,11 +169,20 @@ def _child(*options: str) -> dict[str, Any]:
     return result
 
 
-def _copy_index(source: Path, target: Path) -> None:
+def _remove_index(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def _copy_index(source: Path, target: Path) -> None:
+    _remove_index(target)
+    for suffix in ("", "-wal", "-shm"):
         if Path(str(source) + suffix).exists():
             shutil.copyfile(str(source) + suffix, str(target) + suffix)
+            # Written back now, so the kernel's write-back of a ~800 MB copy does not land
+            # inside the measurement that follows.
+            with open(str(target) + suffix, "rb+") as copied:
+                os.fsync(copied.fileno())
 
 
 def measure(
@@ -176,6 +202,7 @@ def measure(
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     del generated
     base, copy = workdir / "base.idx", workdir / "copy.idx"
+    _remove_index(base)  # an index left in --workdir by an earlier run is not this corpus
     built = _child("build", str(corpus), str(size), "0", "0", str(base))
     runs: list[dict[str, Any]] = []
     for turn in range(rounds):
@@ -184,8 +211,7 @@ def measure(
             _copy_index(base, copy)
             options = (mode, str(corpus), str(size), str(adds), str(warmup), str(copy))
             runs.append(_child(*options) | {"round": turn})
-    _copy_index(base, copy)  # removes the last copy's files
-    copy.unlink(missing_ok=True)
+    _remove_index(copy)
     return {
         "size": size,
         "adds": adds,
@@ -205,8 +231,8 @@ def _median(runs: list[dict[str, Any]], mode: str, key: str) -> float:
 def _markdown(result: dict[str, Any], command: str) -> str:
     runs = result["runs"]
     same = len({r["digest"] for r in runs}) == 1
-    disk = _median(runs, "disk", "docs_per_second")
-    memory = _median(runs, "memory", "docs_per_second")
+    disk = _median(runs, "disk", "commit_docs_per_second")
+    memory = _median(runs, "memory", "commit_docs_per_second")
     mib = _median(runs, "memory", "memory_mib")
     entries = max(r["entries"] for r in runs)
     per_article = mib * 2**20 / result["size"]
@@ -226,20 +252,24 @@ def _markdown(result: dict[str, Any], command: str) -> str:
         "lookups, band writes and screening reads answered from Python dicts loaded from the "
         "file at open (`benchmarks/add_ceiling.py: InMemoryLookups`, a measuring device).",
         "",
-        "| round | mode | adds/s after warm-up | warm-up s | adds/s overall | open s |"
-        " extra RSS MiB | verdicts |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| round | mode | adds/s, median commit | adds/s after warm-up | warm-up s |"
+        " adds/s overall | open s | extra RSS MiB | verdicts |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in runs:
         verdicts = ", ".join(f"{k} {v:,}" for k, v in sorted(r["counts"].items()))
         lines.append(
-            f"| {r['round'] + 1} | {r['mode']} | {r['docs_per_second']:,.0f} | "
+            f"| {r['round'] + 1} | {r['mode']} | {r['commit_docs_per_second']:,.0f} | "
+            f"{r['docs_per_second']:,.0f} | "
             f"{r['warmup_seconds']:.1f} | {r['overall_docs_per_second']:,.0f} | "
             f"{r['load_seconds']:.1f} | {r['memory_mib']:,.0f} | {verdicts} |"
         )
     lines += [
         "",
-        f"Median adds/s after warm-up: disk {disk:,.0f}, memory {memory:,.0f} "
+        "Adds/s of the median commit (of `backend.batch_size` articles) after the warm-up,"
+        " median over the runs, a figure generous to both modes (it leaves out one-off"
+        f" stalls such as the resizing of the in-memory dict): disk {disk:,.0f}, memory"
+        f" {memory:,.0f} "
         f"(**{memory / disk:.2f}x**). Verdicts of every run byte-identical: "
         f"{'yes' if same else '**no**'}. The in-memory variant holds {entries:,} band "
         f"entries and {result['size']:,} signatures in {mib:,.0f} MiB "

@@ -32,3 +32,11 @@ def test_in_memory_lookups_give_the_same_verdicts_and_a_report(tmp_path: Path) -
     assert "300 signatures" in section
     # The copies made for each run are removed; the base index and corpus stay in --workdir.
     assert sorted(p.name for p in (tmp_path / "w").iterdir()) == ["base.idx", "corpus.jsonl"]
+
+
+def test_a_second_run_in_the_same_folder_builds_its_index_again(tmp_path: Path) -> None:
+    # The index left by the first run holds ids the second run adds: reusing it would time
+    # no-op adds of known ids (thousands per second), not adds.
+    argv = ["--workdir", str(tmp_path), "--rounds", "1", "--warmup", "0"]
+    assert main([*argv, "--size", "200", "--adds", "60"]) == 0
+    assert main([*argv, "--size", "150", "--adds", "100"]) == 0
