@@ -73,7 +73,8 @@ bench-scale: $(STAMP)
 	$(PY) -m benchmarks.scale --output BENCHMARKS.md
 
 # Adds to a 100k SQLite index as shipped beside the same adds with the band table and
-# signatures in memory: what holding them in RAM would buy (~20 min, ~2 GB of free disk).
+# signatures in memory: what holding them in RAM would buy (~20 min, ~2.5 GB of free disk
+# and ~3 GB of memory).
 bench-add-ceiling: $(STAMP)
 	$(PY) -m benchmarks.add_ceiling --output BENCHMARKS.md
 

@@ -17,7 +17,7 @@ articles against copies of one index, alternating, each in its own subprocess, a
 byte-identical verdicts. The ratio memory / disk is the figure to read: this machine is
 shared and noisy, so absolute docs/s drift between runs.
 
-    python -m benchmarks.add_ceiling --size 100000 --adds 6000 --rounds 3 --output BENCHMARKS.md
+    python -m benchmarks.add_ceiling --size 100000 --adds 8000 --rounds 3 --output BENCHMARKS.md
 """
 
 from __future__ import annotations
@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks.add_ceiling", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--size", type=int, default=100_000, help="articles indexed first")
-    parser.add_argument("--adds", type=int, default=6_000, help="articles added")
+    parser.add_argument("--adds", type=int, default=8_000, help="articles added")
     parser.add_argument(
         "--warmup", type=int, default=1_000, help="of those, not timed (whole commits)"
     )
