@@ -284,6 +284,7 @@ def _markdown(result: dict[str, Any], command: str) -> str:
         f"{'met' if memory >= TARGET_ADDS_PER_SECOND else 'not met'}.",
         END,
         "",
+        "",  # a blank line before whatever section follows
     ]
     return "\n".join(lines)
 
