@@ -164,7 +164,7 @@ def _child(*options: str) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.add_ceiling", "--child", *options]
     done = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"measurement {options[:1]} failed (exit {done.returncode})")
+        raise RuntimeError(f"measurement {options[0]} failed (exit {done.returncode})")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 

@@ -21,7 +21,7 @@ from dedupe.errors import DedupeError, UsageError
 from dedupe.index_cli import add_parsers as add_index_parsers
 from dedupe.index_cli import run_filter, run_index
 from dedupe.pipeline import cluster_articles
-from dedupe.readers import ReadResult, read_paths, suffix_hint
+from dedupe.readers import ReadResult, read_paths, reject_lines, suffix_hint
 from dedupe.reports import render_csv, render_json, render_text
 from dedupe.reports.attribution_json import render_attribution_json
 from dedupe.reports.attribution_text import render_attribution_text
@@ -276,8 +276,8 @@ def _run_cluster(args: argparse.Namespace) -> int:
 def _read(paths: Sequence[str], config: Config, *, progress: bool) -> ReadResult:
     loaded = read_paths(paths, config.readers, progress=progress)
     if not loaded.articles:
-        for reject in loaded.rejects[:20]:
-            log.error("rejected %s: %s", reject.source, reject.reason)
+        for line in reject_lines(loaded.rejects)[:20]:
+            log.error("%s", line)
         raise DedupeError(
             f"no usable articles in {', '.join(paths)} ({len(loaded.rejects)} rejected)"
             + suffix_hint(loaded.rejects)

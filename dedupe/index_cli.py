@@ -12,7 +12,7 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from dedupe.config import Config
 from dedupe.errors import DedupeError, UsageError
 from dedupe.filter import filter_lines
 from dedupe.index import STATUSES, Index, open_index
-from dedupe.readers import read_paths, suffix_hint
+from dedupe.readers import ReadResult, read_paths, reject_lines, suffix_hint
 from dedupe.readers.records import parse_published
 from dedupe.reports.terminal import plural
 
@@ -191,10 +191,20 @@ def run_index(args: argparse.Namespace, config: Config) -> int:
         return _verify(index)
 
 
+def _read(paths: Sequence[str], config: Config) -> ReadResult:
+    loaded = read_paths(paths, config.readers)
+    for line in reject_lines(loaded.rejects):
+        log.warning("%s", line)
+    return loaded
+
+
+def _hint(loaded: ReadResult) -> str:
+    """When nothing was read: how to read the files skipped for their suffix."""
+    return "" if loaded.articles else suffix_hint(loaded.rejects)
+
+
 def _add(index: Index, args: argparse.Namespace, config: Config) -> int:
-    loaded = read_paths(args.paths, config.readers)
-    for reject in loaded.rejects:
-        log.warning("rejected %s: %s", reject.source, reject.reason)
+    loaded = _read(args.paths, config)
     added = known = 0
     with ExitStack() as stack:
         out: IO[str] | None = None
@@ -211,24 +221,21 @@ def _add(index: Index, args: argparse.Namespace, config: Config) -> int:
                 out.flush()
     print(
         f"dedupe: {plural(len(loaded.articles), 'article')} read, {added:,} added, "
-        f"{known:,} already in the index, {len(loaded.rejects):,} rejected"
-        + ("" if loaded.articles else suffix_hint(loaded.rejects)),
+        f"{known:,} already in the index, {len(loaded.rejects):,} rejected{_hint(loaded)}",
         file=sys.stderr,
     )
     return 0
 
 
 def _check(index: Index, args: argparse.Namespace, config: Config) -> int:
-    loaded = read_paths(args.paths, config.readers)
-    for reject in loaded.rejects:
-        log.warning("rejected %s: %s", reject.source, reject.reason)
+    loaded = _read(args.paths, config)
     for article in loaded.articles:
         verdict = index.check(article)
         line = {"id": verdict.id, "dedupe": verdict.to_dict()}
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
     print(
-        f"dedupe: {len(loaded.articles)} articles checked, {len(loaded.rejects)} rejected"
-        + ("" if loaded.articles else suffix_hint(loaded.rejects)),
+        f"dedupe: {plural(len(loaded.articles), 'article')} checked, "
+        f"{len(loaded.rejects):,} rejected{_hint(loaded)}",
         file=sys.stderr,
     )
     return 0

@@ -131,6 +131,28 @@ def test_a_folder_of_unknown_suffixes_says_how_to_read_it(
     assert "Cluster 1" in out and "2 articles" in out
 
 
+def test_many_files_of_one_unknown_suffix_are_named_a_few_times_then_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(7):
+        (corpus / f"d{i}.txt.seg").write_text(f"Texto {i}.", "utf-8")
+    (corpus / "notes.md").write_text("# notes", "utf-8")
+    (corpus / "bad.jsonl").write_text('{"id": "x"}\n', "utf-8")
+    assert main(["index", "add", str(tmp_path / "n.idx"), str(corpus)]) == 0
+    assert "0 added, 0 already in the index, 9 rejected" in capsys.readouterr().err
+    assert main(["index", "check", str(tmp_path / "n.idx"), str(corpus)]) == 0
+    err = capsys.readouterr().err
+    named = [line for line in err.splitlines() if "unsupported file type '.seg'" in line]
+    assert len(named) == 3 and "d0.txt.seg" in named[0]
+    assert "rejected 4 more .seg files: unsupported file type" in err
+    # Other rejects are each named as before: nothing is folded but unknown suffixes.
+    assert "notes.md: unsupported file type '.md'" in err
+    assert "bad.jsonl" in err
+    assert "0 articles checked, 9 rejected; files of unknown type: 7 .seg, 1 .md" in err
+
+
 def test_list_keys_can_be_set_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "show", "--normalize-drop-lines", "^(foo|bar){1,2}$"]) == 0
     assert "drop_lines:\n  - ^(foo|bar){1,2}$\n  strip_prefixes:" in capsys.readouterr().out

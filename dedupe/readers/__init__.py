@@ -108,6 +108,28 @@ def _read_file(
         )
 
 
+def reject_lines(rejects: Iterable[Reject], *, per_suffix: int = 3) -> list[str]:
+    """A line per reject for stderr; files skipped for their suffix are named a few per suffix.
+
+    A folder of 140 ``.seg`` files otherwise prints 140 identical lines: the first
+    ``per_suffix`` of each suffix are named, the rest counted on one line.
+    """
+    lines: list[str] = []
+    skipped: dict[str, int] = {}
+    for reject in rejects:
+        if reject.reason.startswith(UNSUPPORTED):
+            suffix = Path(reject.source).suffix.lower()
+            skipped[suffix] = skipped.get(suffix, 0) + 1
+            if skipped[suffix] > per_suffix:
+                continue
+        lines.append(f"rejected {reject.source}: {reject.reason}")
+    for suffix, count in sorted(skipped.items()):
+        if count > per_suffix:
+            kind = f"{suffix} files" if suffix else "files without a suffix"
+            lines.append(f"rejected {count - per_suffix:,} more {kind}: {UNSUPPORTED}")
+    return lines
+
+
 def suffix_hint(rejects: Iterable[Reject]) -> str:
     """For a "nothing read" message: the unknown suffixes among ``rejects`` and how to read them.
 
@@ -133,4 +155,4 @@ def _lowered(suffixes: tuple[str, ...]) -> frozenset[str]:
     return frozenset(suffix.lower() for suffix in suffixes)
 
 
-__all__ = ["ReadResult", "read_paths", "suffix_hint"]
+__all__ = ["ReadResult", "read_paths", "reject_lines", "suffix_hint"]
